@@ -1,0 +1,83 @@
+//! Error types.
+
+use core::fmt;
+
+/// An error while decoding one event.
+///
+/// Decoding errors are never fatal: the event in which the error happened is
+/// skipped up to the next blank line, and decoding goes on from there. The
+/// stream's state (last event ID, reconnection time) is unaffected.
+///
+/// ```
+/// use sse_core::{DecodeError, Decoder, InlineBuffers};
+/// let mut decoder = Decoder::<InlineBuffers<4>>::new();
+/// let mut input = &b"data: too long\n\ndata: ok\n\n"[..];
+/// assert_eq!(decoder.next(&mut input).unwrap(), Err(DecodeError::DataTooLong { limit: 4 }));
+/// assert_eq!(decoder.next(&mut input).unwrap().unwrap().event().unwrap().data(), "ok");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The event's data, decoded and joined with LF, is longer than the limit.
+    DataTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The event type, decoded, is longer than the limit.
+    EventTypeTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// An `id` value, decoded, is longer than the limit.
+    IdTooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// A last event ID given to [`Decoder::set_last_event_id`](crate::Decoder::set_last_event_id)
+    /// contains U+0000 NULL, which the standard never lets into the last event ID (R24).
+    IdContainsNul,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DataTooLong { limit } => {
+                write!(f, "event data longer than the limit of {limit} bytes")
+            }
+            Self::EventTypeTooLong { limit } => {
+                write!(f, "event type longer than the limit of {limit} bytes")
+            }
+            Self::IdTooLong { limit } => {
+                write!(f, "event id longer than the limit of {limit} bytes")
+            }
+            Self::IdContainsNul => f.write_str("event id contains a nul character"),
+        }
+    }
+}
+
+impl core::error::Error for DecodeError {}
+
+/// A caller-supplied buffer is too small for what was asked of it.
+///
+/// ```
+/// use sse_core::{BufferTooSmall, Limits, SliceBuffers};
+/// let mut memory = [0u8; 10];
+/// let limits = Limits::new().max_event_type(8).max_id(8);
+/// assert_eq!(
+///     SliceBuffers::new(&mut memory, limits).err(),
+///     Some(BufferTooSmall { required: 32 })
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BufferTooSmall {
+    /// The size in bytes that would have been enough.
+    pub required: usize,
+}
+
+impl fmt::Display for BufferTooSmall {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "buffer too small: {} bytes required", self.required)
+    }
+}
+
+impl core::error::Error for BufferTooSmall {}

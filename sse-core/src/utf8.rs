@@ -1,0 +1,103 @@
+//! UTF-8 decoding with replacement, in place (R8).
+
+/// The UTF-8 encoding of U+FFFD REPLACEMENT CHARACTER.
+const REPLACEMENT: [u8; 3] = [0xEF, 0xBF, 0xBD];
+
+/// Splits the start of `bytes` into a run of `valid` bytes, copied as they
+/// are, followed by `bad` bytes (a maximal subpart of a broken sequence, or one
+/// bad byte; 0 at the end) that become one U+FFFD, exactly as the WHATWG UTF-8
+/// decoder does (R8). Rust's `Utf8Error::error_len` follows the same
+/// maximal-subpart rule; `None` there means the input ends inside a sequence,
+/// which also becomes one U+FFFD.
+fn next_run(bytes: &[u8]) -> (usize, usize) {
+    match core::str::from_utf8(bytes) {
+        Ok(rest) => (rest.len(), 0),
+        Err(e) => {
+            let valid = e.valid_up_to();
+            (valid, e.error_len().unwrap_or(bytes.len() - valid))
+        }
+    }
+}
+
+/// The length of `bytes` once decoded with replacement.
+pub(crate) fn decoded_len(bytes: &[u8]) -> usize {
+    let mut pos = 0;
+    let mut len = 0;
+    while pos < bytes.len() {
+        let (valid, bad) = next_run(&bytes[pos..]);
+        len += valid + if bad > 0 { REPLACEMENT.len() } else { 0 };
+        pos += valid + bad;
+    }
+    len
+}
+
+/// Decodes `buf[..len]` with replacement, in place, when it is not valid UTF-8.
+///
+/// Returns the decoded length, or `None` when that is more than `cap` (which is
+/// at most `buf.len()`); `buf` is then unchanged. Linear in `len`.
+pub(crate) fn repair_in_place(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
+    if core::str::from_utf8(&buf[..len]).is_ok() {
+        return Some(len);
+    }
+    let total = decoded_len(&buf[..len]);
+    if total > cap.min(buf.len()) {
+        return None;
+    }
+    // Move the raw bytes to the end of the decoded span and decode forwards.
+    // Decoding never shrinks text (a maximal subpart has 1 to 3 bytes and becomes
+    // 3), so the write position never passes the read position.
+    let shift = total - len;
+    buf.copy_within(..len, shift);
+    let mut read = shift;
+    let mut write = 0;
+    while read < total {
+        let (valid, bad) = next_run(&buf[read..total]);
+        buf.copy_within(read..read + valid, write);
+        read += valid;
+        write += valid;
+        if bad > 0 {
+            buf[write..write + REPLACEMENT.len()].copy_from_slice(&REPLACEMENT);
+            write += REPLACEMENT.len();
+            read += bad;
+        }
+    }
+    Some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(raw: &[u8], expected: &str) {
+        let mut buf = [0u8; 64];
+        buf[..raw.len()].copy_from_slice(raw);
+        let len = repair_in_place(&mut buf, raw.len(), 64).unwrap();
+        assert_eq!(core::str::from_utf8(&buf[..len]), Ok(expected), "{raw:?}");
+        assert_eq!(decoded_len(raw), expected.len());
+    }
+
+    #[test]
+    fn maximal_subparts_as_in_r8() {
+        check(b"\xC3\x28", "\u{FFFD}(");
+        check(b"\xE0\x80\x80", "\u{FFFD}\u{FFFD}\u{FFFD}");
+        check(b"\xED\xA0\x80", "\u{FFFD}\u{FFFD}\u{FFFD}");
+        check(b"\xF0\x9F\x98", "\u{FFFD}");
+        check(b"\xF0\x9F\x98\n", "\u{FFFD}\n");
+        check(b"\xF4\x90\x80\x80", "\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}");
+        check(b"\xC0\x80", "\u{FFFD}\u{FFFD}");
+        check(
+            b"a\xFFb\xF0\x9F\x98\x80c\x80",
+            "a\u{FFFD}b\u{1F600}c\u{FFFD}",
+        );
+        check(b"plain", "plain");
+        check(b"", "");
+    }
+
+    #[test]
+    fn too_long_after_replacement_leaves_buffer() {
+        let mut buf = *b"\xFF\xFF\0\0\0\0";
+        assert_eq!(repair_in_place(&mut buf, 2, 5), None);
+        assert_eq!(&buf[..2], b"\xFF\xFF");
+        assert_eq!(repair_in_place(&mut buf, 2, 6), Some(6));
+    }
+}

@@ -1,0 +1,76 @@
+//! Drives the real decoder over chunked input and collects an [`Outcome`].
+
+use crate::{Outcome, OwnedEvent, OwnedItem};
+use sse_core::{Decoder, EndOfBody, InlineBuffers, Item, Limits, Storage};
+
+/// A decoder large enough for every test stream that is not about limits.
+pub type BigDecoder = Decoder<InlineBuffers<{ 1 << 20 }, 4096, 4096>>;
+
+/// Feeds `chunks` to `decoder` as one body, then finishes it.
+pub fn run<S: Storage>(decoder: &mut Decoder<S>, chunks: &[&[u8]]) -> Outcome {
+    let mut items = Vec::new();
+    for chunk in chunks {
+        let mut input: &[u8] = chunk;
+        while let Some(item) = decoder.next(&mut input) {
+            items.push(own(item));
+        }
+        assert!(
+            input.is_empty(),
+            "next() returned None before using its input"
+        );
+    }
+    let discarded = decoder.finish() == EndOfBody::Discarded;
+    Outcome {
+        items,
+        last_event_id: decoder.last_event_id().to_owned(),
+        discarded,
+    }
+}
+
+/// Converts a decoder item into an owned one.
+pub fn own(item: Result<Item<'_>, sse_core::DecodeError>) -> OwnedItem {
+    match item {
+        Ok(Item::Event(e)) => OwnedItem::Event(OwnedEvent {
+            event_type: e.event_type().to_owned(),
+            data: e.data().to_owned(),
+            last_event_id: e.last_event_id().to_owned(),
+        }),
+        Ok(Item::Retry(r)) => OwnedItem::Retry(r),
+        Ok(Item::NoData { last_event_id }) => OwnedItem::NoData(last_event_id.to_owned()),
+        Ok(other) => panic!("unexpected item {other:?}"),
+        Err(e) => OwnedItem::Error(e.to_string()),
+    }
+}
+
+/// Decodes one body, split into `chunks`, with a fresh big decoder seeded with `initial_id`.
+pub fn decode_chunks(chunks: &[&[u8]], initial_id: &str) -> Outcome {
+    let mut decoder = Box::new(BigDecoder::new());
+    decoder
+        .set_last_event_id(initial_id)
+        .expect("valid initial id");
+    run(&mut decoder, chunks)
+}
+
+/// Decodes one body fed whole.
+pub fn decode(body: &[u8], initial_id: &str) -> Outcome {
+    decode_chunks(&[body], initial_id)
+}
+
+/// Splits `body` at the given sorted offsets.
+pub fn split_at<'a>(body: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
+    let mut pieces = Vec::with_capacity(cuts.len() + 1);
+    let mut start = 0;
+    for &cut in cuts {
+        let cut = cut.clamp(start, body.len());
+        pieces.push(&body[start..cut]);
+        start = cut;
+    }
+    pieces.push(&body[start..]);
+    pieces
+}
+
+/// Decodes `body` with a decoder limited by `limits`.
+pub fn decode_limited(chunks: &[&[u8]], limits: Limits) -> Outcome {
+    let mut decoder = Box::new(BigDecoder::new().with_limits(limits));
+    run(&mut decoder, chunks)
+}
