@@ -1,0 +1,90 @@
+//! Decoding allocates nothing: a counting global allocator proves it.
+
+use sse_core::{Decoder, InlineBuffers, Item};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards to the system allocator and only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+/// A large stream mixing every feature: all vectors' bodies, long lines,
+/// invalid UTF-8, CR/LF/CRLF, comments, retry and ids, over and over.
+fn mixed_stream() -> Vec<u8> {
+    let mut body = Vec::new();
+    for v in sse_core_tests::vectors::all() {
+        body.extend_from_slice(&v.bytes());
+        body.extend_from_slice(b"\n\n");
+    }
+    body.extend_from_slice(b"event: big\ndata: ");
+    body.extend(std::iter::repeat_n(b'q', 3000));
+    body.extend_from_slice(b"\r\n\r\n");
+    let one = body.clone();
+    for _ in 0..40 {
+        body.extend_from_slice(&one);
+    }
+    body
+}
+
+#[test]
+fn decoding_a_large_mixed_stream_allocates_nothing() {
+    let body = mixed_stream();
+    let mut decoder = Box::new(Decoder::<InlineBuffers<2048, 64, 64>>::new().with_comments(true));
+    let mut counts = [0usize; 4];
+    let before = allocations();
+    for piece in [1usize, 7, 64, 4096, body.len()] {
+        for chunk in body.chunks(piece) {
+            let mut input = chunk;
+            while let Some(item) = decoder.next(&mut input) {
+                let slot = match item {
+                    Ok(Item::Event(e)) => {
+                        std::hint::black_box((e.data(), e.event_type(), e.last_event_id()));
+                        0
+                    }
+                    Ok(Item::Retry(_) | Item::NoData { .. }) => 1,
+                    Ok(_) => 2,
+                    Err(_) => 3,
+                };
+                counts[slot] += 1;
+            }
+        }
+        let _ = decoder.finish();
+    }
+    let after = allocations();
+    assert_eq!(after - before, 0, "decoding allocated");
+    assert!(
+        counts[0] > 1000 && counts[1] > 100 && counts[2] > 100,
+        "{counts:?}"
+    );
+    assert!(
+        counts[3] > 0,
+        "the 3000-byte event should hit the 2048 limit"
+    );
+}

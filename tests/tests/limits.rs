@@ -1,0 +1,265 @@
+//! Limits, resynchronisation and bounded memory on huge inputs (sse-spec §11).
+//!
+//! A decoder with fixed buffers meets a value longer than they are: it reports a
+//! typed error for that event, skips it to the next blank line, and decodes the
+//! next event normally. Memory is the decoder's fixed size whatever the input.
+
+use sse_core::{DecodeError, Decoder, EndOfBody, InlineBuffers, Item, Limits};
+use sse_core_tests::{OwnedItem, drive};
+
+const HUNDRED_MB: usize = 100 * 1000 * 1000;
+
+type Small = Decoder<InlineBuffers<1024, 32, 32>>;
+
+/// Feeds `prefix`, then `filler` repeated up to `total` bytes in `piece`-byte
+/// chunks, then `suffix`; returns every item, owned.
+fn feed_huge(
+    decoder: &mut Small,
+    prefix: &[u8],
+    filler: u8,
+    total: usize,
+    piece: usize,
+    suffix: &[u8],
+) -> Vec<OwnedItem> {
+    let mut items = Vec::new();
+    let block = vec![filler; piece];
+    let feed = |decoder: &mut Small, bytes: &[u8], items: &mut Vec<OwnedItem>| {
+        let mut input = bytes;
+        while let Some(item) = decoder.next(&mut input) {
+            items.push(drive::own(item));
+        }
+    };
+    feed(decoder, prefix, &mut items);
+    let mut left = total;
+    while left > 0 {
+        let n = left.min(piece);
+        feed(decoder, &block[..n], &mut items);
+        left -= n;
+    }
+    feed(decoder, suffix, &mut items);
+    items
+}
+
+fn next_event(data: &str, id: &str) -> OwnedItem {
+    OwnedItem::Event(sse_core_tests::OwnedEvent {
+        event_type: "message".into(),
+        data: data.into(),
+        last_event_id: id.into(),
+    })
+}
+
+#[test]
+fn hundred_mb_data_field_is_a_typed_error_then_the_next_event_decodes() {
+    let mut decoder = Small::new();
+    let items = feed_huge(
+        &mut decoder,
+        b"id: 1\ndata: ok\n\nid: 2\ndata: ",
+        b'x',
+        HUNDRED_MB,
+        61,
+        b"\ndata: more\n\ndata: next\n\n",
+    );
+    assert_eq!(
+        items,
+        [
+            next_event("ok", "1"),
+            OwnedItem::Error(DecodeError::DataTooLong { limit: 1024 }.to_string()),
+            // The skipped event's id is not committed; later events keep the old one.
+            next_event("next", "1"),
+        ]
+    );
+    assert_eq!(decoder.finish(), EndOfBody::Clean);
+}
+
+#[test]
+fn hundred_mb_unterminated_line_costs_nothing_and_is_resynced() {
+    // A line with no colon and no terminator for 100 MB (an unknown field, R20/R21),
+    // then the next event.
+    let mut decoder = Small::new();
+    let items = feed_huge(
+        &mut decoder,
+        b"",
+        b'a',
+        HUNDRED_MB,
+        64,
+        b"\n\ndata: next\n\n",
+    );
+    assert_eq!(
+        items,
+        [OwnedItem::NoData(String::new()), next_event("next", "")]
+    );
+
+    // A 100 MB comment (R18): never buffered, no error.
+    let mut decoder = Small::new();
+    let items = feed_huge(
+        &mut decoder,
+        b":",
+        b'c',
+        HUNDRED_MB,
+        64,
+        b"\ndata: next\n\n",
+    );
+    assert_eq!(items, [next_event("next", "")]);
+
+    // A 100 MB line that is still open when the body ends is discarded (R15).
+    let mut decoder = Small::new();
+    let items = feed_huge(&mut decoder, b"data: ", b'z', HUNDRED_MB, 64, b"");
+    assert_eq!(
+        items,
+        [OwnedItem::Error(
+            DecodeError::DataTooLong { limit: 1024 }.to_string()
+        )]
+    );
+    assert_eq!(decoder.finish(), EndOfBody::Discarded);
+    let mut input = &b"data: after\n\n"[..];
+    let item = decoder.next(&mut input).unwrap().unwrap();
+    assert_eq!(item.event().map(|e| e.data()), Some("after"));
+}
+
+#[test]
+fn hundred_mb_event_type_and_id_are_typed_errors() {
+    let mut decoder = Small::new();
+    let items = feed_huge(
+        &mut decoder,
+        b"data: a\nevent: ",
+        b't',
+        HUNDRED_MB / 4,
+        64,
+        b"\n\ndata: next\n\n",
+    );
+    assert_eq!(
+        items,
+        [
+            OwnedItem::Error(DecodeError::EventTypeTooLong { limit: 32 }.to_string()),
+            next_event("next", "")
+        ]
+    );
+    let mut decoder = Small::new();
+    let items = feed_huge(
+        &mut decoder,
+        b"id: 5\n\nid: ",
+        b'9',
+        HUNDRED_MB / 4,
+        64,
+        b"\ndata: x\n\ndata: next\n\n",
+    );
+    assert_eq!(
+        items,
+        [
+            OwnedItem::NoData("5".into()),
+            OwnedItem::Error(DecodeError::IdTooLong { limit: 32 }.to_string()),
+            next_event("next", "5"),
+        ]
+    );
+}
+
+#[test]
+fn an_overlong_id_with_nul_is_ignored_not_an_error_however_chunked() {
+    // R24 wins over the limit: the verdict waits for the end of the line, so it
+    // does not depend on where the chunks fall.
+    let body = [
+        b"id: 1\n\nid: ".as_slice(),
+        &[b'7'; 100],
+        b"\0\ndata: x\n\n",
+    ]
+    .concat();
+    let whole = drive::decode_limited(&[&body], Limits::new().max_id(10));
+    assert_eq!(
+        whole.events(),
+        drive::decode(b"id: 1\n\ndata: x\n\n", "").events()
+    );
+    for cut in 0..body.len() {
+        let pieces = drive::split_at(&body, &[cut]);
+        assert_eq!(
+            drive::decode_limited(&pieces, Limits::new().max_id(10)),
+            whole
+        );
+    }
+}
+
+#[test]
+fn limit_is_on_decoded_text_and_chunking_does_not_matter() {
+    // Each invalid byte becomes U+FFFD (3 bytes, R8): 3 bad bytes are 9 bytes of text.
+    let body = b"data: \xFF\xFF\xFF\n\ndata: \xFF\xFF\n\ndata: abcdefgh\n\n";
+    let limits = Limits::new().max_data(8);
+    let whole = drive::decode_limited(&[body], limits);
+    assert_eq!(
+        whole.items,
+        [
+            OwnedItem::Error(DecodeError::DataTooLong { limit: 8 }.to_string()),
+            next_event("\u{FFFD}\u{FFFD}", ""),
+            next_event("abcdefgh", ""),
+        ]
+    );
+    for cut in 0..body.len() {
+        for cut2 in cut..body.len() {
+            let pieces = drive::split_at(body, &[cut, cut2]);
+            assert_eq!(
+                drive::decode_limited(&pieces, limits),
+                whole,
+                "cuts {cut} {cut2}"
+            );
+        }
+    }
+}
+
+#[test]
+fn data_exactly_at_the_limit_is_fine_one_more_byte_is_not() {
+    // Lines joined with LF count (R23, R29).
+    let limits = Limits::new().max_data(5);
+    let ok = drive::decode_limited(&[b"data: ab\ndata: cd\n\n"], limits);
+    assert_eq!(ok.items, [next_event("ab\ncd", "")]);
+    let too_long = drive::decode_limited(&[b"data: ab\ndata: cde\n\ndata\n\n"], limits);
+    assert_eq!(
+        too_long.items,
+        [
+            OwnedItem::Error(DecodeError::DataTooLong { limit: 5 }.to_string()),
+            next_event("", "")
+        ]
+    );
+}
+
+#[test]
+fn retry_before_an_error_stays_in_effect_fields_after_it_are_skipped() {
+    let limits = Limits::new().max_data(2);
+    let outcome = drive::decode_limited(&[b"retry: 10\ndata: abc\nretry: 20\nid: 9\n\n"], limits);
+    assert_eq!(
+        outcome.items,
+        [
+            OwnedItem::Retry(10),
+            OwnedItem::Error(DecodeError::DataTooLong { limit: 2 }.to_string())
+        ]
+    );
+    assert_eq!(outcome.last_event_id, "");
+}
+
+#[test]
+fn memory_is_the_fixed_size_of_the_decoder() {
+    // Three ids, one type, one data buffer, and a few words of state.
+    let size = size_of::<Decoder<InlineBuffers<1024, 32, 32>>>();
+    assert!(size <= 1024 + 32 + 3 * 32 + 256, "decoder is {size} bytes");
+    let size = size_of::<Decoder<InlineBuffers<0, 0, 0>>>();
+    assert!(size <= 256, "empty decoder is {size} bytes");
+}
+
+#[test]
+fn zero_capacity_decoder_still_dispatches_empty_data() {
+    let mut decoder = Decoder::<InlineBuffers<0, 0, 0>>::new();
+    let mut input = &b"data\n\ndata: x\n\nid\ndata:\n\n"[..];
+    let mut seen = Vec::new();
+    while let Some(item) = decoder.next(&mut input) {
+        seen.push(match item {
+            Ok(Item::Event(e)) => format!("event {:?}", e.data()),
+            Ok(other) => format!("{other:?}"),
+            Err(e) => format!("error {e}"),
+        });
+    }
+    assert_eq!(
+        seen,
+        [
+            "event \"\"",
+            "error event data longer than the limit of 0 bytes",
+            "event \"\""
+        ]
+    );
+}
