@@ -3,7 +3,9 @@
 //!
 //! Rule numbers (R1-R55, D1-D13) refer to `../shared/sse-spec.md`.
 
+pub mod check;
 pub mod drive;
+pub mod naive;
 pub mod vectors;
 
 /// A dispatched event, owned.
