@@ -81,3 +81,42 @@ impl fmt::Display for BufferTooSmall {
 }
 
 impl core::error::Error for BufferTooSmall {}
+
+/// An error while encoding. When encoding fails, nothing has been written.
+///
+/// ```
+/// use sse_core::{EncodeError, Message, encode};
+/// let mut buf = [0u8; 64];
+/// let injected = Message::new().event_type("x\ndata: forged").data("real");
+/// assert_eq!(encode(&injected, &mut buf), Err(EncodeError::EventTypeHasLineBreak));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The buffer or sink has less room than the event needs.
+    BufferTooSmall {
+        /// The size in bytes the event needs.
+        required: usize,
+    },
+    /// The event type contains CR or LF, which would end its line (R6).
+    EventTypeHasLineBreak,
+    /// The id contains CR or LF, which would end its line (R6).
+    IdHasLineBreak,
+    /// The id contains NUL, which makes receivers ignore it (R24).
+    IdContainsNul,
+}
+
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BufferTooSmall { required } => {
+                write!(f, "buffer too small: {required} bytes required")
+            }
+            Self::EventTypeHasLineBreak => f.write_str("event type contains a line break"),
+            Self::IdHasLineBreak => f.write_str("event id contains a line break"),
+            Self::IdContainsNul => f.write_str("event id contains a nul character"),
+        }
+    }
+}
+
+impl core::error::Error for EncodeError {}

@@ -115,7 +115,13 @@
 //!
 //! # Crate features
 //!
-//! None yet. The crate is always `no_std` and never uses `alloc`.
+//! All off by default; none adds a default dependency. The crate is always
+//! `no_std`.
+//!
+//! - `alloc`: [`Sink`] for `alloc::vec::Vec<u8>`.
+//! - `bytes`: [`Sink`] for `bytes::BytesMut`.
+//! - `embedded-io`: `encode_io` and `encode_comment_io` write into any
+//!   `embedded_io::Write`.
 //!
 //! # MSRV
 //!
@@ -125,10 +131,20 @@
 #![deny(missing_docs)]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
 mod decode;
+mod encode;
 mod error;
 pub mod field;
 mod utf8;
 
 pub use decode::{Decoder, EndOfBody, Event, InlineBuffers, Item, Limits, SliceBuffers, Storage};
-pub use error::{BufferTooSmall, DecodeError};
+pub use encode::{
+    EventWriter, KEEP_ALIVE, Message, Sink, comment_len, encode, encode_comment, encode_to,
+    encoded_len,
+};
+#[cfg(feature = "embedded-io")]
+pub use encode::{IoError, encode_comment_io, encode_io};
+pub use error::{BufferTooSmall, DecodeError, EncodeError};

@@ -1,0 +1,807 @@
+//! The encoder: events and comments to `text/event-stream` bytes.
+//!
+//! Whatever it is given, the encoder either writes a block that decodes to
+//! exactly the intended event, or returns an [`EncodeError`] and writes
+//! nothing. Line breaks in data become separate `data` lines (R23); a line
+//! break in an event type or id, or a NUL in an id, is an error rather than an
+//! injected field (R24, §1 "Encoder consequences"); a value that starts with a
+//! space keeps it, because a space always follows the colon (R19). No BOM is
+//! ever written.
+//!
+//! Three ways to write:
+//! - [`encode`] into a `&mut [u8]`, after [`encoded_len`] if you want the exact
+//!   size first;
+//! - [`encode_to`] into any [`Sink`]: byte slices, `heapless` vectors, and with
+//!   features, `Vec<u8>` and `bytes::BytesMut`;
+//! - [`EventWriter`] for data too large to hold at once: begin, write pieces,
+//!   finish, each step into a small buffer.
+
+use crate::error::EncodeError;
+
+/// An event to send: optional data, event type, id and `retry`.
+///
+/// Which fields are written:
+/// - `event_type`: written unless empty (an empty type means `message`, R30);
+/// - `id`: written when set; `""` resets the client's last event ID (R24);
+/// - `retry`: written when set (R25);
+/// - `data`: written when set, one `data` line per line of text. `""` is one
+///   empty `data` line, so the event is dispatched with empty data (R28). An
+///   event without data is not dispatched: use it to send only an id or a
+///   retry.
+///
+/// ```
+/// use sse_core::Message;
+/// let message = Message::new().event_type("token").id("42").data("Hello\nworld");
+/// let mut buf = [0u8; 64];
+/// let n = sse_core::encode(&message, &mut buf)?;
+/// assert_eq!(&buf[..n], b"event: token\nid: 42\ndata: Hello\ndata: world\n\n");
+/// # Ok::<(), sse_core::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Message<'a> {
+    data: Option<&'a str>,
+    event_type: Option<&'a str>,
+    id: Option<&'a str>,
+    retry: Option<u64>,
+}
+
+impl<'a> Message<'a> {
+    /// An empty message: it encodes to nothing.
+    ///
+    /// ```
+    /// assert_eq!(sse_core::encoded_len(&sse_core::Message::new()), Ok(0));
+    /// ```
+    pub const fn new() -> Self {
+        Self {
+            data: None,
+            event_type: None,
+            id: None,
+            retry: None,
+        }
+    }
+
+    /// Sets the data. CR, LF and CRLF all separate lines; the receiver joins
+    /// them with LF (R12, R23).
+    ///
+    /// ```
+    /// let message = sse_core::Message::new().data("a\r\nb");
+    /// assert_eq!(message.data_text(), Some("a\r\nb"));
+    /// ```
+    #[must_use]
+    pub const fn data(mut self, data: &'a str) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// Sets the event type. It must not contain CR or LF.
+    ///
+    /// ```
+    /// let message = sse_core::Message::new().event_type("done");
+    /// assert_eq!(message.event_type_text(), Some("done"));
+    /// ```
+    #[must_use]
+    pub const fn event_type(mut self, event_type: &'a str) -> Self {
+        self.event_type = Some(event_type);
+        self
+    }
+
+    /// Sets the id. It must not contain CR, LF or NUL.
+    ///
+    /// ```
+    /// let message = sse_core::Message::new().id("17");
+    /// assert_eq!(message.id_text(), Some("17"));
+    /// ```
+    #[must_use]
+    pub const fn id(mut self, id: &'a str) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// Sets the reconnection time in milliseconds.
+    ///
+    /// ```
+    /// let message = sse_core::Message::new().retry(3000);
+    /// assert_eq!(message.retry_ms(), Some(3000));
+    /// ```
+    #[must_use]
+    pub const fn retry(mut self, milliseconds: u64) -> Self {
+        self.retry = Some(milliseconds);
+        self
+    }
+
+    /// The data, if set.
+    ///
+    /// ```
+    /// assert_eq!(sse_core::Message::new().data_text(), None);
+    /// ```
+    pub const fn data_text(&self) -> Option<&'a str> {
+        self.data
+    }
+
+    /// The event type, if set.
+    ///
+    /// ```
+    /// assert_eq!(sse_core::Message::new().event_type_text(), None);
+    /// ```
+    pub const fn event_type_text(&self) -> Option<&'a str> {
+        self.event_type
+    }
+
+    /// The id, if set.
+    ///
+    /// ```
+    /// assert_eq!(sse_core::Message::new().id_text(), None);
+    /// ```
+    pub const fn id_text(&self) -> Option<&'a str> {
+        self.id
+    }
+
+    /// The reconnection time, if set.
+    ///
+    /// ```
+    /// assert_eq!(sse_core::Message::new().retry_ms(), None);
+    /// ```
+    pub const fn retry_ms(&self) -> Option<u64> {
+        self.retry
+    }
+
+    /// Checks the fields that cannot carry every character.
+    fn validate(&self) -> Result<(), EncodeError> {
+        if let Some(event_type) = self.event_type {
+            if has_line_break(event_type.as_bytes()) {
+                return Err(EncodeError::EventTypeHasLineBreak);
+            }
+        }
+        if let Some(id) = self.id {
+            if has_line_break(id.as_bytes()) {
+                return Err(EncodeError::IdHasLineBreak);
+            }
+            if memchr::memchr(0, id.as_bytes()).is_some() {
+                return Err(EncodeError::IdContainsNul);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn has_line_break(bytes: &[u8]) -> bool {
+    memchr::memchr2(b'\r', b'\n', bytes).is_some()
+}
+
+/// A keep-alive comment: one empty comment line (R18). Clients ignore it;
+/// proxies and timers see traffic. Send it between events.
+///
+/// ```
+/// let mut decoder = sse_core::Decoder::<sse_core::InlineBuffers<16>>::new();
+/// let mut input = sse_core::KEEP_ALIVE;
+/// assert!(decoder.next(&mut input).is_none());
+/// ```
+pub const KEEP_ALIVE: &[u8] = b":\n";
+
+/// Where encoded bytes go.
+///
+/// Implemented for `&mut [u8]` (it advances past what was written),
+/// `heapless::Vec<u8, N>` and `heapless::VecView<u8>`; with the `alloc`
+/// feature for `Vec<u8>`, with the `bytes` feature for `bytes::BytesMut`.
+/// Every encoding function checks [`remaining`](Self::remaining) before it
+/// writes, so an event is written whole or not at all.
+///
+/// ```
+/// use sse_core::{Message, Sink, encode_to};
+/// let mut storage = [0u8; 32];
+/// let mut sink: &mut [u8] = &mut storage;
+/// encode_to(&Message::new().data("a"), &mut sink)?;
+/// encode_to(&Message::new().data("b"), &mut sink)?;
+/// assert_eq!(sink.remaining(), 32 - 18);
+/// assert_eq!(&storage[..18], b"data: a\n\ndata: b\n\n");
+/// # Ok::<(), sse_core::EncodeError>(())
+/// ```
+pub trait Sink {
+    /// How many more bytes the sink accepts (`usize::MAX` when it grows).
+    fn remaining(&self) -> usize;
+    /// Appends `bytes`. Callers never pass more than [`remaining`](Self::remaining).
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Sink for &mut [u8] {
+    fn remaining(&self) -> usize {
+        self.len()
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        let n = bytes.len().min(self.len());
+        let (head, tail) = core::mem::take(self).split_at_mut(n);
+        head.copy_from_slice(&bytes[..n]);
+        *self = tail;
+    }
+}
+
+impl<LenT: heapless::LenType, S: heapless::vec::VecStorage<u8> + ?Sized> Sink
+    for heapless::vec::VecInner<u8, LenT, S>
+{
+    fn remaining(&self) -> usize {
+        self.capacity() - self.len()
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        // Cannot fail: the encoder checked `remaining` first.
+        let _ = self.extend_from_slice(bytes);
+    }
+}
+
+impl<T: Sink + ?Sized> Sink for &mut T {
+    fn remaining(&self) -> usize {
+        (**self).remaining()
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        (**self).put(bytes);
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Sink for alloc::vec::Vec<u8> {
+    fn remaining(&self) -> usize {
+        usize::MAX - self.len()
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+#[cfg(feature = "bytes")]
+impl Sink for bytes::BytesMut {
+    fn remaining(&self) -> usize {
+        usize::MAX - self.len()
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// An error from [`encode_io`] or [`encode_comment_io`].
+#[cfg(feature = "embedded-io")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum IoError<E> {
+    /// The message cannot be encoded; nothing was written.
+    Encode(EncodeError),
+    /// The writer failed; part of the event may have been written.
+    Io(E),
+}
+
+#[cfg(feature = "embedded-io")]
+impl<E: core::fmt::Debug> core::fmt::Display for IoError<E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Encode(e) => write!(f, "cannot encode: {e}"),
+            Self::Io(e) => write!(f, "write failed: {e:?}"),
+        }
+    }
+}
+
+#[cfg(feature = "embedded-io")]
+impl<E: core::fmt::Debug> core::error::Error for IoError<E> {}
+
+/// Passes bytes to an `embedded_io::Write`, keeping its first error.
+#[cfg(feature = "embedded-io")]
+struct IoSink<'w, W: embedded_io::Write> {
+    writer: &'w mut W,
+    error: Option<W::Error>,
+}
+
+#[cfg(feature = "embedded-io")]
+impl<W: embedded_io::Write> Sink for IoSink<'_, W> {
+    fn remaining(&self) -> usize {
+        usize::MAX
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        if self.error.is_none() {
+            self.error = self.writer.write_all(bytes).err();
+        }
+    }
+}
+
+/// Encodes `message` straight into an `embedded_io::Write` (feature
+/// `embedded-io`); returns the number of bytes written.
+///
+/// The message is checked before anything is written; an I/O error may leave
+/// part of the event written, as with any writer.
+///
+/// ```
+/// # #[cfg(feature = "embedded-io")] {
+/// let mut out = [0u8; 32];
+/// let mut writer: &mut [u8] = &mut out;
+/// let n = sse_core::encode_io(&sse_core::Message::new().data("hi"), &mut writer).unwrap();
+/// assert_eq!(&out[..n], b"data: hi\n\n");
+/// # }
+/// ```
+#[cfg(feature = "embedded-io")]
+pub fn encode_io<W: embedded_io::Write>(
+    message: &Message<'_>,
+    writer: &mut W,
+) -> Result<usize, IoError<W::Error>> {
+    let len = encoded_len(message).map_err(IoError::Encode)?;
+    let mut sink = IoSink {
+        writer,
+        error: None,
+    };
+    emit(message, &mut sink);
+    sink.error.map_or(Ok(len), |e| Err(IoError::Io(e)))
+}
+
+/// Encodes a comment straight into an `embedded_io::Write` (feature `embedded-io`).
+///
+/// ```
+/// # #[cfg(feature = "embedded-io")] {
+/// let mut out = [0u8; 32];
+/// let mut writer: &mut [u8] = &mut out;
+/// let n = sse_core::encode_comment_io("ping", &mut writer).unwrap();
+/// assert_eq!(&out[..n], b": ping\n");
+/// # }
+/// ```
+#[cfg(feature = "embedded-io")]
+pub fn encode_comment_io<W: embedded_io::Write>(
+    text: &str,
+    writer: &mut W,
+) -> Result<usize, IoError<W::Error>> {
+    let mut sink = IoSink {
+        writer,
+        error: None,
+    };
+    emit_lines(text.as_bytes(), b":", &mut sink);
+    sink.error
+        .map_or(Ok(comment_len(text)), |e| Err(IoError::Io(e)))
+}
+
+/// Counts bytes instead of writing them: the length pass and the write pass
+/// run the same code, so they cannot disagree.
+struct Counter(usize);
+
+impl Sink for Counter {
+    fn remaining(&self) -> usize {
+        usize::MAX
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.0 += bytes.len();
+    }
+}
+
+/// A sink that must take exactly what was measured.
+fn checked<S: Sink + ?Sized>(sink: &S, required: usize) -> Result<(), EncodeError> {
+    if required > sink.remaining() {
+        return Err(EncodeError::BufferTooSmall { required });
+    }
+    Ok(())
+}
+
+/// The exact number of bytes [`encode`] writes for `message`.
+///
+/// ```
+/// let message = sse_core::Message::new().data(" x");
+/// assert_eq!(sse_core::encoded_len(&message), Ok(b"data:  x\n\n".len()));
+/// let bad = sse_core::Message::new().event_type("a\nb");
+/// assert_eq!(sse_core::encoded_len(&bad), Err(sse_core::EncodeError::EventTypeHasLineBreak));
+/// ```
+pub fn encoded_len(message: &Message<'_>) -> Result<usize, EncodeError> {
+    message.validate()?;
+    let mut counter = Counter(0);
+    emit(message, &mut counter);
+    Ok(counter.0)
+}
+
+/// Encodes `message` into `buf`; returns the number of bytes written.
+///
+/// Never panics and never writes a partial event: when `buf` is shorter than
+/// [`encoded_len`], it returns [`EncodeError::BufferTooSmall`] with the size
+/// required and leaves `buf` untouched.
+///
+/// ```
+/// use sse_core::{EncodeError, Message, encode};
+/// let message = Message::new().data("one\r\ntwo").retry(1000);
+/// let mut small = [0u8; 8];
+/// assert_eq!(encode(&message, &mut small), Err(EncodeError::BufferTooSmall { required: 33 }));
+/// let mut buf = [0u8; 64];
+/// let n = encode(&message, &mut buf)?;
+/// assert_eq!(&buf[..n], b"retry: 1000\ndata: one\ndata: two\n\n");
+/// # Ok::<(), EncodeError>(())
+/// ```
+pub fn encode(message: &Message<'_>, mut buf: &mut [u8]) -> Result<usize, EncodeError> {
+    encode_to(message, &mut buf)
+}
+
+/// Encodes `message` into `sink`; returns the number of bytes written.
+///
+/// Like [`encode`], it writes the whole event or nothing.
+///
+/// ```
+/// let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+/// sse_core::encode_to(&sse_core::Message::new().id("7").data(""), &mut out)?;
+/// assert_eq!(&out[..], b"id: 7\ndata:\n\n");
+/// # Ok::<(), sse_core::EncodeError>(())
+/// ```
+pub fn encode_to<S: Sink + ?Sized>(
+    message: &Message<'_>,
+    sink: &mut S,
+) -> Result<usize, EncodeError> {
+    let len = encoded_len(message)?;
+    checked(sink, len)?;
+    emit(message, sink);
+    Ok(len)
+}
+
+/// The exact number of bytes [`encode_comment`] writes for `text`.
+///
+/// ```
+/// assert_eq!(sse_core::comment_len("ping"), b": ping\n".len());
+/// ```
+pub fn comment_len(text: &str) -> usize {
+    let mut counter = Counter(0);
+    emit_lines(text.as_bytes(), b":", &mut counter);
+    counter.0
+}
+
+/// Encodes a comment (R18): one `:` line per line of `text`. Clients ignore
+/// it; it is the usual keep-alive. Never fails but for lack of room, and then
+/// writes nothing.
+///
+/// ```
+/// let mut out: heapless::Vec<u8, 32> = heapless::Vec::new();
+/// sse_core::encode_comment("two\nlines", &mut out)?;
+/// assert_eq!(&out[..], b": two\n: lines\n");
+/// # Ok::<(), sse_core::EncodeError>(())
+/// ```
+pub fn encode_comment<S: Sink + ?Sized>(text: &str, sink: &mut S) -> Result<usize, EncodeError> {
+    let len = comment_len(text);
+    checked(sink, len)?;
+    emit_lines(text.as_bytes(), b":", sink);
+    Ok(len)
+}
+
+/// Writes a validated message.
+fn emit<S: Sink + ?Sized>(message: &Message<'_>, sink: &mut S) {
+    emit_header(message, sink);
+    if let Some(data) = message.data {
+        emit_lines(data.as_bytes(), b"data:", sink);
+        sink.put(b"\n");
+    } else if message.event_type.is_some_and(|t| !t.is_empty())
+        || message.id.is_some()
+        || message.retry.is_some()
+    {
+        sink.put(b"\n");
+    }
+}
+
+/// Writes the `event`, `id` and `retry` lines of a validated message.
+fn emit_header<S: Sink + ?Sized>(message: &Message<'_>, sink: &mut S) {
+    if let Some(event_type) = message.event_type.filter(|t| !t.is_empty()) {
+        field(b"event", event_type.as_bytes(), sink);
+    }
+    if let Some(id) = message.id {
+        field(b"id", id.as_bytes(), sink);
+    }
+    if let Some(retry) = message.retry {
+        let mut digits = [0u8; 20];
+        field(b"retry", decimal(retry, &mut digits), sink);
+    }
+}
+
+/// Writes `name: value` (or `name:` for an empty value) and LF.
+fn field<S: Sink + ?Sized>(name: &[u8], value: &[u8], sink: &mut S) {
+    sink.put(name);
+    sink.put(if value.is_empty() { b":" } else { b": " });
+    sink.put(value);
+    sink.put(b"\n");
+}
+
+/// Writes one `prefix` line per line of `text` (split at CR, LF and CRLF).
+fn emit_lines<S: Sink + ?Sized>(text: &[u8], prefix: &[u8], sink: &mut S) {
+    let mut lines = LineWriter::new();
+    lines.write(text, prefix, sink);
+    lines.finish(prefix, sink);
+}
+
+/// Formats `n` in decimal into the end of `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[i..];
+        }
+    }
+}
+
+/// Splits text written in pieces into prefixed lines: the one mechanism
+/// behind data, comments and [`EventWriter`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct LineWriter {
+    /// A line's prefix has been written and its LF has not.
+    open: bool,
+    /// The last piece ended with CR: an LF starting the next one is its CRLF.
+    pending_cr: bool,
+}
+
+impl LineWriter {
+    const fn new() -> Self {
+        Self {
+            open: false,
+            pending_cr: false,
+        }
+    }
+
+    /// Writes a piece of text.
+    fn write<S: Sink + ?Sized>(&mut self, mut text: &[u8], prefix: &[u8], sink: &mut S) {
+        if text.is_empty() {
+            return;
+        }
+        if self.pending_cr && text[0] == b'\n' {
+            text = &text[1..];
+        }
+        self.pending_cr = false;
+        while !text.is_empty() {
+            let (line, rest) = match memchr::memchr2(b'\r', b'\n', text) {
+                Some(i) => {
+                    let crlf = text[i] == b'\r' && text.get(i + 1) == Some(&b'\n');
+                    self.pending_cr = text[i] == b'\r' && i + 1 == text.len();
+                    (&text[..i], Some(&text[i + 1 + usize::from(crlf)..]))
+                }
+                None => (text, None),
+            };
+            if !line.is_empty() {
+                if !self.open {
+                    sink.put(prefix);
+                    sink.put(b" ");
+                    self.open = true;
+                }
+                sink.put(line);
+            }
+            match rest {
+                Some(rest) => {
+                    self.end_line(prefix, sink);
+                    text = rest;
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// Ends the current line, writing an empty one if none is open.
+    fn end_line<S: Sink + ?Sized>(&mut self, prefix: &[u8], sink: &mut S) {
+        if !self.open {
+            sink.put(prefix);
+        }
+        sink.put(b"\n");
+        self.open = false;
+    }
+
+    /// Ends the text: its last line, even an empty one, is written.
+    fn finish<S: Sink + ?Sized>(&mut self, prefix: &[u8], sink: &mut S) {
+        self.end_line(prefix, sink);
+        *self = Self::new();
+    }
+}
+
+/// Writes one event whose data arrives in pieces, into small buffers.
+///
+/// [`begin`](Self::begin) writes the event type, id and retry (and the
+/// message's data, if any); [`write`](Self::write) writes a piece of data,
+/// which may contain line breaks anywhere, including a CRLF split between two
+/// pieces; [`finish`](Self::finish) ends the event. Each call writes all its
+/// bytes or, when the sink has too little room, returns
+/// [`EncodeError::BufferTooSmall`] and writes nothing, so the caller can flush
+/// and call again. The result is byte for byte what [`encode`] writes for the
+/// whole data.
+///
+/// ```
+/// use sse_core::{EventWriter, Message};
+/// let mut out: heapless::Vec<u8, 128> = heapless::Vec::new();
+/// let mut writer = EventWriter::begin(&Message::new().event_type("firmware"), &mut out)?;
+/// for piece in ["0123\r", "\n4567", "89"] {
+///     writer.write(piece, &mut out)?;
+/// }
+/// writer.finish(&mut out)?;
+/// assert_eq!(&out[..], b"event: firmware\ndata: 0123\ndata: 456789\n\n");
+/// # Ok::<(), sse_core::EncodeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "an event is not complete until `finish` is called"]
+pub struct EventWriter {
+    lines: LineWriter,
+}
+
+impl EventWriter {
+    /// Writes the header fields of `message`, and its data if it has some.
+    ///
+    /// ```
+    /// let mut buf = [0u8; 4];
+    /// let mut sink: &mut [u8] = &mut buf;
+    /// let header = sse_core::Message::new().id("12345");
+    /// assert_eq!(
+    ///     sse_core::EventWriter::begin(&header, &mut sink).err(),
+    ///     Some(sse_core::EncodeError::BufferTooSmall { required: 10 })
+    /// );
+    /// ```
+    pub fn begin<S: Sink + ?Sized>(
+        message: &Message<'_>,
+        sink: &mut S,
+    ) -> Result<Self, EncodeError> {
+        message.validate()?;
+        let mut counter = Counter(0);
+        Self {
+            lines: LineWriter::new(),
+        }
+        .emit_begin(message, &mut counter);
+        checked(sink, counter.0)?;
+        let mut writer = Self {
+            lines: LineWriter::new(),
+        };
+        writer.emit_begin(message, sink);
+        Ok(writer)
+    }
+
+    fn emit_begin<S: Sink + ?Sized>(&mut self, message: &Message<'_>, sink: &mut S) {
+        emit_header(message, sink);
+        if let Some(data) = message.data {
+            self.lines.write(data.as_bytes(), b"data:", sink);
+        }
+    }
+
+    /// The exact number of bytes [`write`](Self::write) would write for `data` now.
+    ///
+    /// ```
+    /// let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+    /// let writer = sse_core::EventWriter::begin(&sse_core::Message::new(), &mut out)?;
+    /// assert_eq!(writer.write_len("ab\ncd"), b"data: ab\ndata: cd".len());
+    /// # Ok::<(), sse_core::EncodeError>(())
+    /// ```
+    pub fn write_len(&self, data: &str) -> usize {
+        let mut counter = Counter(0);
+        let mut lines = self.lines;
+        lines.write(data.as_bytes(), b"data:", &mut counter);
+        counter.0
+    }
+
+    /// Writes a piece of the data; returns the number of bytes written.
+    ///
+    /// ```
+    /// let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+    /// let mut writer = sse_core::EventWriter::begin(&sse_core::Message::new(), &mut out)?;
+    /// assert_eq!(writer.write("x", &mut out)?, b"data: x".len());
+    /// # Ok::<(), sse_core::EncodeError>(())
+    /// ```
+    pub fn write<S: Sink + ?Sized>(
+        &mut self,
+        data: &str,
+        sink: &mut S,
+    ) -> Result<usize, EncodeError> {
+        let len = self.write_len(data);
+        checked(sink, len)?;
+        self.lines.write(data.as_bytes(), b"data:", sink);
+        Ok(len)
+    }
+
+    /// Ends the event; returns the number of bytes written. Data that was
+    /// never written, or that ended with a line break, ends with an empty
+    /// `data` line, exactly as [`encode`] does.
+    ///
+    /// ```
+    /// let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+    /// let writer = sse_core::EventWriter::begin(&sse_core::Message::new(), &mut out)?;
+    /// writer.finish(&mut out)?;
+    /// assert_eq!(&out[..], b"data:\n\n");
+    /// # Ok::<(), sse_core::EncodeError>(())
+    /// ```
+    pub fn finish<S: Sink + ?Sized>(self, sink: &mut S) -> Result<usize, EncodeError> {
+        let mut lines = self.lines;
+        let mut counter = Counter(0);
+        lines.finish(b"data:", &mut counter);
+        let len = counter.0 + 1;
+        checked(sink, len)?;
+        let mut lines = self.lines;
+        lines.finish(b"data:", sink);
+        sink.put(b"\n");
+        Ok(len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(message: &Message<'_>) -> heapless::Vec<u8, 256> {
+        let mut out = heapless::Vec::new();
+        let n = encode_to(message, &mut out).unwrap();
+        assert_eq!(n, out.len());
+        assert_eq!(encoded_len(message), Ok(n));
+        out
+    }
+
+    #[test]
+    fn line_breaks_of_every_kind_split_data() {
+        let out = encoded(&Message::new().data("a\rb\nc\r\nd\n\re\r\r\n"));
+        assert_eq!(
+            &out[..],
+            b"data: a\ndata: b\ndata: c\ndata: d\ndata:\ndata: e\ndata:\ndata:\n\n"
+        );
+    }
+
+    #[test]
+    fn leading_spaces_and_colons_survive() {
+        let out = encoded(&Message::new().data("  x:y").event_type(" t").id(" 1"));
+        assert_eq!(&out[..], b"event:  t\nid:  1\ndata:   x:y\n\n");
+    }
+
+    #[test]
+    fn injection_is_refused_and_nothing_written() {
+        for (message, error) in [
+            (
+                Message::new().event_type("a\r"),
+                EncodeError::EventTypeHasLineBreak,
+            ),
+            (
+                Message::new().id("a\nid: evil"),
+                EncodeError::IdHasLineBreak,
+            ),
+            (Message::new().id("a\0"), EncodeError::IdContainsNul),
+        ] {
+            let mut buf = [7u8; 64];
+            assert_eq!(encode(&message.data("x"), &mut buf), Err(error));
+            assert_eq!(buf, [7u8; 64]);
+        }
+    }
+
+    #[test]
+    fn fields_without_data_and_empty_values() {
+        assert_eq!(&encoded(&Message::new().id(""))[..], b"id:\n\n");
+        assert_eq!(&encoded(&Message::new().retry(0))[..], b"retry: 0\n\n");
+        assert_eq!(
+            &encoded(&Message::new().retry(u64::MAX))[..],
+            b"retry: 18446744073709551615\n\n"
+        );
+        assert_eq!(&encoded(&Message::new().event_type(""))[..], b"");
+        assert_eq!(
+            &encoded(&Message::new().event_type("").data(""))[..],
+            b"data:\n\n"
+        );
+    }
+
+    #[test]
+    fn writer_keeps_crlf_state_across_lf_only_pieces() {
+        let header = Message::new();
+        let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+        let mut writer = EventWriter::begin(&header, &mut out).unwrap();
+        for piece in ["a\r", "\n", "\n", "", "b"] {
+            writer.write(piece, &mut out).unwrap();
+        }
+        writer.finish(&mut out).unwrap();
+        assert_eq!(out, encoded(&header.data("a\r\n\nb")));
+        assert_eq!(&out[..], b"data: a\ndata:\ndata: b\n\n");
+    }
+
+    #[test]
+    fn writer_pieces_match_one_shot_at_every_split() {
+        let data = "ab\r\ncd\re\n\nf\r";
+        let header = Message::new().event_type("x").id("1");
+        let whole = encoded(&header.data(data));
+        for i in 0..=data.len() {
+            for j in i..=data.len() {
+                let mut out: heapless::Vec<u8, 256> = heapless::Vec::new();
+                let mut writer = EventWriter::begin(&header, &mut out).unwrap();
+                for piece in [&data[..i], &data[i..j], &data[j..]] {
+                    writer.write(piece, &mut out).unwrap();
+                }
+                writer.finish(&mut out).unwrap();
+                assert_eq!(out, whole, "split {i} {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn slice_sink_never_overruns() {
+        let mut buf = [0u8; 3];
+        let mut sink: &mut [u8] = &mut buf;
+        sink.put(b"abcdef");
+        assert_eq!(sink.remaining(), 0);
+        assert_eq!(&buf, b"abc");
+    }
+}
