@@ -138,6 +138,7 @@ mod decode;
 mod encode;
 mod error;
 pub mod field;
+mod time;
 mod utf8;
 
 pub use decode::{Decoder, EndOfBody, Event, InlineBuffers, Item, Limits, SliceBuffers, Storage};
@@ -148,3 +149,4 @@ pub use encode::{
 #[cfg(feature = "embedded-io")]
 pub use encode::{IoError, encode_comment_io, encode_io};
 pub use error::{BufferTooSmall, DecodeError, EncodeError};
+pub use time::Instant;
