@@ -134,6 +134,7 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod client;
 mod decode;
 mod encode;
 mod error;
