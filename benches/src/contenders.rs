@@ -1,0 +1,419 @@
+//! Every decoder under test, driven through its public API as its users do.
+//!
+//! Sans-IO decoders are fed `&[u8]` pieces of the body. Stream-based decoders
+//! get a `futures` stream of [`Bytes`] pieces (cloning a [`Bytes`] is a
+//! reference-count increment), polled with `futures::executor::block_on`.
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use sse_core::field::{FieldName, FieldParser, Token};
+use sse_core::{Decoder, InlineBuffers, Item, Limits, SliceBuffers, Storage};
+
+use crate::Sink;
+
+/// A body cut into pieces of a fixed size, as a network would deliver it.
+#[derive(Debug)]
+pub struct Input {
+    bytes: Bytes,
+    piece: usize,
+    pieces: OnceLock<Arc<[Bytes]>>,
+}
+
+impl Input {
+    /// `bytes` delivered in pieces of `piece` bytes (the last may be shorter).
+    pub fn new(bytes: impl Into<Bytes>, piece: usize) -> Self {
+        assert!(piece > 0);
+        Self {
+            bytes: bytes.into(),
+            piece,
+            pieces: OnceLock::new(),
+        }
+    }
+
+    /// The whole body.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The piece size.
+    pub const fn piece(&self) -> usize {
+        self.piece
+    }
+
+    /// The pieces as borrowed slices.
+    pub fn slices(&self) -> std::slice::Chunks<'_, u8> {
+        self.bytes.chunks(self.piece)
+    }
+
+    /// The pieces as [`Bytes`] (made once, on first use).
+    pub fn pieces(&self) -> &Arc<[Bytes]> {
+        self.pieces.get_or_init(|| {
+            (0..self.bytes.len())
+                .step_by(self.piece)
+                .map(|at| self.bytes.slice(at..self.bytes.len().min(at + self.piece)))
+                .collect()
+        })
+    }
+
+    /// A `futures` stream of the pieces, as an HTTP client would yield them.
+    pub fn stream(
+        &self,
+    ) -> impl futures::Stream<Item = Result<Bytes, Infallible>> + Send + Sync + Unpin + 'static
+    {
+        let pieces = Arc::clone(self.pieces());
+        futures::stream::iter((0..pieces.len()).map(move |i| Ok(pieces[i].clone())))
+    }
+}
+
+/// A decoder under test.
+pub trait Contender {
+    /// The name shown in reports.
+    fn name(&self) -> &'static str;
+
+    /// Decodes the whole of `input`, reporting every event to `sink`.
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S);
+}
+
+impl<C: Contender> Contender for &mut C {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        (**self).run(input, sink);
+    }
+}
+
+/// A timing sink: counts events and keeps their strings alive through
+/// [`black_box`], so no contender can skip producing them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counter {
+    /// Events seen.
+    pub events: u64,
+}
+
+impl Sink for Counter {
+    #[inline]
+    fn event(&mut self, event_type: &str, data: &str, id: &str) {
+        self.events += 1;
+        black_box((event_type, data, id));
+    }
+}
+
+/// `"message"` for an absent or empty event type (the standard's default).
+fn event_type(t: Option<&str>) -> &str {
+    match t {
+        Some(t) if !t.is_empty() => t,
+        _ => "message",
+    }
+}
+
+/// Capacity of [`Ours`]'s data buffer: 512 KiB.
+pub const DATA_CAPACITY: usize = 1 << 19;
+
+/// Our event layer: `sse_core::Decoder` with 512 KiB of inline buffers, boxed.
+/// The decoder is made once and reused across bodies, as `finish` allows.
+pub struct Ours {
+    decoder: Box<Decoder<InlineBuffers<DATA_CAPACITY>>>,
+}
+
+impl Default for Ours {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Ours {
+    /// A decoder with 512 KiB of data capacity.
+    pub fn new() -> Self {
+        Self {
+            decoder: Box::new(Decoder::new()),
+        }
+    }
+}
+
+/// Feeds every piece of `input` to `decoder`, then ends the body.
+fn drive<St: Storage, S: Sink>(decoder: &mut Decoder<St>, input: &Input, sink: &mut S) {
+    // Every body starts with an empty last event ID, as the peers' fresh decoders do.
+    decoder.set_last_event_id("").expect("empty id is valid");
+    for piece in input.slices() {
+        let mut rest = piece;
+        while let Some(item) = decoder.next(&mut rest) {
+            match item {
+                Ok(Item::Event(event)) => {
+                    sink.event(event.event_type(), event.data(), event.last_event_id());
+                }
+                Ok(_) => {}
+                Err(error) => panic!("sse-core: {error}"),
+            }
+        }
+    }
+    let _ = decoder.finish();
+}
+
+impl Contender for Ours {
+    fn name(&self) -> &'static str {
+        "ours-event"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        drive(&mut self.decoder, input, sink);
+    }
+}
+
+/// Our event layer over caller-supplied heap memory (`SliceBuffers`), for
+/// events larger than [`Ours`] holds (W6).
+pub struct OursSlice {
+    memory: Vec<u8>,
+}
+
+impl OursSlice {
+    /// A decoder over `data` bytes of data buffer (plus type and id buffers).
+    pub fn new(data: usize) -> Self {
+        Self {
+            memory: vec![0; data + 64 + 3 * 64],
+        }
+    }
+}
+
+impl Contender for OursSlice {
+    fn name(&self) -> &'static str {
+        "ours-event"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        let limits = Limits::new().max_event_type(64).max_id(64);
+        let storage = SliceBuffers::new(&mut self.memory, limits).expect("memory fits the limits");
+        drive(&mut Decoder::with_storage(storage), input, sink);
+    }
+}
+
+/// Our field layer alone: `sse_core::field::FieldParser` over the pieces.
+///
+/// Returns the number of events (blank lines after data) and their data length
+/// (value bytes plus the LFs joining data lines), which is all the field layer
+/// can tell without buffering.
+pub fn field_layer(input: &Input) -> (u64, u64) {
+    let mut parser = FieldParser::new();
+    let (mut events, mut data_bytes) = (0, 0);
+    let mut block: Option<u64> = None;
+    let mut line_start = true;
+    for piece in input.slices() {
+        let mut rest = piece;
+        while let Some(token) = parser.next_token(&mut rest) {
+            match token {
+                Token::Value(value) => {
+                    if value.name == FieldName::Data {
+                        let len = match (&mut block, line_start) {
+                            (Some(len), true) => {
+                                *len += 1;
+                                len
+                            }
+                            (block, _) => block.get_or_insert(0),
+                        };
+                        *len += value.bytes.len() as u64;
+                    }
+                    line_start = value.end_of_line;
+                }
+                Token::BlankLine => {
+                    if let Some(len) = block.take() {
+                        events += 1;
+                        data_bytes += len;
+                    }
+                }
+            }
+        }
+    }
+    let _ = parser.finish();
+    (events, data_bytes)
+}
+
+/// `sse-stream` 0.3: `SseByteStream` over a stream of `Bytes`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SseStream;
+
+impl Contender for SseStream {
+    fn name(&self) -> &'static str {
+        "sse-stream"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        let mut stream = sse_stream::SseByteStream::new(input.stream());
+        futures::executor::block_on(async {
+            while let Some(block) = stream.next().await {
+                let block = block.expect("sse-stream");
+                // Blocks without data (metadata only) are not events.
+                if let Some(data) = &block.data {
+                    sink.event(
+                        event_type(block.event.as_deref()),
+                        data,
+                        block.id.as_deref().unwrap_or(""),
+                    );
+                }
+            }
+        });
+    }
+}
+
+/// `eventsource-stream` 0.2 (what `reqwest-eventsource` uses): the
+/// `Eventsource` extension on a stream of `Bytes`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventsourceStream;
+
+impl Contender for EventsourceStream {
+    fn name(&self) -> &'static str {
+        "eventsource-stream"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        use eventsource_stream::Eventsource;
+        let mut stream = input.stream().eventsource();
+        futures::executor::block_on(async {
+            while let Some(event) = stream.next().await {
+                let event = event.expect("eventsource-stream");
+                sink.event(&event.event, &event.data, &event.id);
+            }
+        });
+    }
+}
+
+/// The crates.io `sse-core` 0.2 (another author): its sans-IO `SseDecoder`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PbSseCore;
+
+impl Contender for PbSseCore {
+    fn name(&self) -> &'static str {
+        "sse-core-0.2"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        let mut decoder = pb_sse_core::SseDecoder::new();
+        for piece in input.slices() {
+            let mut buf = piece;
+            while let Some(event) = decoder.next(&mut buf) {
+                match event.expect("sse-core 0.2") {
+                    pb_sse_core::SseEvent::Message(message) => sink.event(
+                        &message.event,
+                        &message.data,
+                        message.last_event_id.as_deref().unwrap_or(""),
+                    ),
+                    pb_sse_core::SseEvent::Retry(_) => {}
+                }
+            }
+        }
+    }
+}
+
+/// `sse-parse` 0.1: its sans-IO `SseParser` (`feed`, then `next_event`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SseParse;
+
+impl Contender for SseParse {
+    fn name(&self) -> &'static str {
+        "sse-parse"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        let mut parser = sse_parse::SseParser::new();
+        for piece in input.slices() {
+            parser.feed(piece);
+            while let Some(event) = parser.next_event() {
+                sink.event(&event.event, &event.data, &event.id);
+            }
+        }
+        parser.finish();
+        while let Some(event) = parser.next_event() {
+            sink.event(&event.event, &event.data, &event.id);
+        }
+    }
+}
+
+/// `eventsource-client` 0.18 (LaunchDarkly). Its parser is private, so the
+/// whole client runs, over an in-memory `HttpTransport` that answers with the
+/// pieces, reconnection off.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct EventsourceClient;
+
+/// An `HttpTransport` answering every request with 200 and the given pieces.
+#[derive(Clone)]
+struct MemoryTransport {
+    pieces: Arc<[Bytes]>,
+}
+
+impl launchdarkly_sdk_transport::HttpTransport for MemoryTransport {
+    fn request(
+        &self,
+        _request: http::Request<Option<Bytes>>,
+    ) -> launchdarkly_sdk_transport::ResponseFuture {
+        let pieces = Arc::clone(&self.pieces);
+        let body: launchdarkly_sdk_transport::ByteStream = Box::pin(futures::stream::iter(
+            (0..pieces.len()).map(move |i| Ok(pieces[i].clone())),
+        ));
+        let response = http::Response::builder()
+            .status(200)
+            .header("content-type", "text/event-stream")
+            .body(body)
+            .expect("valid response");
+        Box::pin(futures::future::ready(Ok(response)))
+    }
+}
+
+impl Contender for EventsourceClient {
+    fn name(&self) -> &'static str {
+        "eventsource-client"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        use eventsource_client::{Client, ClientBuilder, ReconnectOptions, SSE};
+        let client = ClientBuilder::for_url("http://127.0.0.1/events")
+            .expect("valid url")
+            .reconnect(ReconnectOptions::reconnect(false).build())
+            .build_with_transport(MemoryTransport {
+                pieces: Arc::clone(input.pieces()),
+            });
+        let mut stream = client.stream();
+        futures::executor::block_on(async {
+            while let Some(item) = stream.next().await {
+                match item {
+                    Ok(SSE::Event(event)) => sink.event(
+                        &event.event_type,
+                        &event.data,
+                        event.id.as_deref().unwrap_or(""),
+                    ),
+                    Ok(SSE::Connected(_) | SSE::Comment(_)) => {}
+                    // The end of the body, reported as an error; the stream ends next.
+                    Err(eventsource_client::Error::Eof) => {}
+                    Err(error) => panic!("eventsource-client: {error}"),
+                }
+            }
+        });
+    }
+}
+
+/// Baseline: count CR and LF bytes with `memchr2_iter`, the least a line
+/// splitter must do.
+pub fn memchr2_count(input: &Input) -> usize {
+    memchr::memchr2_iter(b'\r', b'\n', input.bytes()).count()
+}
+
+/// Baseline: copy the body into `dest` (as long as the body).
+pub fn memcpy(input: &Input, dest: &mut [u8]) {
+    dest.copy_from_slice(input.bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_cover_the_body() {
+        let input = Input::new(b"0123456789".to_vec(), 4);
+        let pieces: Vec<&[u8]> = input.pieces().iter().map(|b| &b[..]).collect();
+        assert_eq!(pieces, [&b"0123"[..], b"4567", b"89"]);
+        assert_eq!(input.slices().count(), 3);
+    }
+}

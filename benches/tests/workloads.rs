@@ -1,0 +1,93 @@
+//! Every contender decodes small versions of every workload to the expected
+//! events, in large and tiny pieces; ours allocates nothing while doing so.
+
+use benches::alloc::{Allocations, Counting};
+use benches::contenders::{
+    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, SseParse, SseStream,
+};
+use benches::{Contender, Input, Summary, Workload, workloads};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+fn small_workloads() -> Vec<Workload> {
+    vec![
+        workloads::llm(300),
+        workloads::big(3, 20_000),
+        workloads::multiline(100),
+        workloads::tiny(1000),
+        workloads::crlf(100),
+        workloads::huge_line(100_000),
+    ]
+}
+
+fn check<C: Contender>(contender: &mut C, workload: &Workload, piece: usize) {
+    let input = Input::new(workload.bytes.clone(), piece);
+    let mut summary = Summary::new();
+    contender.run(&input, &mut summary);
+    assert_eq!(
+        summary,
+        workload.expected,
+        "{} on {} in {piece}-byte pieces",
+        contender.name(),
+        workload.name
+    );
+}
+
+#[test]
+fn every_contender_decodes_every_workload() {
+    for workload in small_workloads() {
+        for piece in [4096, 7] {
+            check(&mut Ours::new(), &workload, piece);
+            check(&mut OursSlice::new(200_000), &workload, piece);
+            check(&mut SseStream, &workload, piece);
+            check(&mut EventsourceStream, &workload, piece);
+            check(&mut PbSseCore, &workload, piece);
+            check(&mut SseParse, &workload, piece);
+            check(&mut EventsourceClient, &workload, piece);
+        }
+    }
+}
+
+#[test]
+fn field_layer_counts_every_workload() {
+    for workload in small_workloads() {
+        for piece in [4096, 64, 1] {
+            let input = Input::new(workload.bytes.clone(), piece);
+            assert_eq!(
+                contenders::field_layer(&input),
+                (workload.expected.events, workload.expected.data_bytes),
+                "{} in {piece}-byte pieces",
+                workload.name
+            );
+        }
+    }
+}
+
+#[test]
+fn ours_allocates_nothing() {
+    let mut ours = Ours::new();
+    let mut slice = OursSlice::new(200_000);
+    for workload in small_workloads() {
+        for piece in [4096, 7] {
+            let input = Input::new(workload.bytes.clone(), piece);
+            let mut summary = Summary::new();
+            let (allocations, ()) = Allocations::during(|| ours.run(&input, &mut summary));
+            assert_eq!(allocations.count, 0, "{} in {piece}", workload.name);
+            let (allocations, ()) = Allocations::during(|| slice.run(&input, &mut summary));
+            assert_eq!(allocations.count, 0, "{} in {piece}", workload.name);
+            let (allocations, _) = Allocations::during(|| contenders::field_layer(&input));
+            assert_eq!(allocations.count, 0, "{} in {piece}", workload.name);
+        }
+    }
+}
+
+#[test]
+fn baselines() {
+    let workload = workloads::tiny(10);
+    let input = Input::new(workload.bytes.clone(), 4096);
+    assert_eq!(contenders::memchr2_count(&input), 40);
+    let mut dest = vec![0; workload.bytes.len()];
+    contenders::memcpy(&input, &mut dest);
+    assert_eq!(dest, workload.bytes);
+}
