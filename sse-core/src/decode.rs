@@ -1036,3 +1036,58 @@ fn push(buf: &mut [u8], len: &mut usize, bytes: &[u8], limit: usize) -> bool {
     *len = end;
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn within(outer: &[u8], inner: &str) -> bool {
+        let range = outer.as_ptr_range();
+        let inner = inner.as_bytes().as_ptr_range();
+        range.start <= inner.start && inner.end <= range.end
+    }
+
+    #[test]
+    fn single_line_data_in_the_chunk_is_borrowed_from_the_input() {
+        let mut decoder = Decoder::<InlineBuffers<64>>::new();
+        let chunk = b"event: e\nid: 1\ndata: borrowed\n\n";
+        let mut input = &chunk[..];
+        let item = decoder.next(&mut input).unwrap().unwrap();
+        let event = item.event().unwrap();
+        assert_eq!(event.data(), "borrowed");
+        assert!(within(chunk, event.data()), "data was copied");
+    }
+
+    #[test]
+    fn data_is_copied_when_it_must_be() {
+        // Two lines, a line split across chunks, and a blank line in the next
+        // chunk: the decoder's buffer holds the data.
+        for chunks in [
+            &[&b"data: a\ndata: b\n\n"[..]][..],
+            &[b"data: a", b"b\n\n"],
+            &[b"data: ab\n", b"\n"],
+        ] {
+            let mut decoder = Decoder::<InlineBuffers<64>>::new();
+            let mut found = false;
+            for chunk in chunks {
+                let mut input = *chunk;
+                while let Some(item) = decoder.next(&mut input) {
+                    let item = item.unwrap();
+                    let data = item.event().unwrap().data();
+                    assert!(data == "a\nb" || data == "ab", "{data:?}");
+                    assert!(!within(chunk, data));
+                    found = true;
+                }
+            }
+            assert!(found);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_in_a_borrowable_line_is_replaced_in_the_buffer() {
+        let mut decoder = Decoder::<InlineBuffers<64>>::new();
+        let mut input = &b"data: a\xFFb\n\n"[..];
+        let item = decoder.next(&mut input).unwrap().unwrap();
+        assert_eq!(item.event().unwrap().data(), "a\u{FFFD}b");
+    }
+}
