@@ -80,6 +80,52 @@
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 //!
+//! # Example: resume a stream on the server
+//!
+//! Keep the most recent events in a [`ReplayBuffer`]; when a client reconnects
+//! with `Last-Event-ID`, send it what it missed, or learn that events were lost
+//! ([`Replay::Gap`]). Between events, [`KeepAlive`] says when to send a
+//! heartbeat.
+//!
+//! ```
+//! use sse_core::{Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer};
+//!
+//! // The 64 most recent events, 16 KiB in all (ids included).
+//! let mut history = ReplayBuffer::<16384, 64>::new();
+//! let mut buf = [0u8; 256];
+//! for n in 1..=5 {
+//!     let id = n.to_string();
+//!     let len = sse_core::encode(&Message::new().id(&id).data("tick"), &mut buf)?;
+//!     // ... write &buf[..len] to every connected client, then:
+//!     history.push(&id, &buf[..len])?;
+//! }
+//!
+//! // A client reconnects with `Last-Event-ID: 3`.
+//! let header: Option<&[u8]> = Some(b"3");
+//! let mut out = Vec::new();
+//! match header.and_then(sse_core::parse_last_event_id) {
+//!     None => {} // a new client: send only new events (or all of `history.iter()`)
+//!     Some(id) => match history.replay_after(id) {
+//!         Replay::Events(missed) => missed.for_each(|bytes| out.extend_from_slice(bytes)),
+//!         Replay::Gap => { /* events were lost: send a full refresh first */ }
+//!         _ => {}
+//!     },
+//! }
+//! assert_eq!(out, b"id: 4\ndata: tick\n\nid: 5\ndata: tick\n\n");
+//!
+//! // Every write restarts the heartbeat timer; silence for 15 s earns a comment.
+//! let mut keep_alive = KeepAlive::new(KeepAlive::SUGGESTED_INTERVAL_MS, Instant::ZERO);
+//! keep_alive.sent(Instant::from_millis(2_000)); // the replay above
+//! assert_eq!(keep_alive.poll_timeout(), Instant::from_millis(17_000));
+//! let now = Instant::from_millis(17_000);
+//! if keep_alive.is_due(now) {
+//!     out.extend_from_slice(KEEP_ALIVE);
+//!     keep_alive.sent(now);
+//! }
+//! assert!(out.ends_with(b"\n\n:\n"));
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+//!
 //! # Exactness
 //!
 //! - Bytes are decoded as UTF-8 with replacement exactly as a browser does
@@ -139,6 +185,7 @@ mod decode;
 mod encode;
 mod error;
 pub mod field;
+mod server;
 mod time;
 mod utf8;
 
@@ -150,4 +197,5 @@ pub use encode::{
 #[cfg(feature = "embedded-io")]
 pub use encode::{IoError, encode_comment_io, encode_io};
 pub use error::{BufferTooSmall, DecodeError, EncodeError};
+pub use server::{KeepAlive, Replay, ReplayBuffer, ReplayError, ReplayIter, parse_last_event_id};
 pub use time::Instant;
