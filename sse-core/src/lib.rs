@@ -171,7 +171,7 @@
 //!
 //! # MSRV
 //!
-//! Rust 1.85 (edition 2024).
+//! Rust 1.87 (edition 2024): `heapless` 0.9 needs 1.87, and CI checks it.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
