@@ -69,7 +69,7 @@ pub struct Vector {
 /// Decodes a hex string (whitespace allowed).
 pub fn hex(text: &str) -> Vec<u8> {
     let digits: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "odd hex length: {text}");
+    assert!(digits.len().is_multiple_of(2), "odd hex length: {text}");
     digits
         .chunks(2)
         .map(|pair| {
