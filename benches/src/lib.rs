@@ -7,11 +7,13 @@
 //!   each with a [`Summary`] of the events it must decode to;
 //! - [`contenders`]: our decoder, our field layer and every peer decoder, each
 //!   driven through its own public API the way its users drive it;
+//! - [`encoders`]: our encoder, axum's and sse-stream's;
 //! - [`alloc`]: a counting global allocator, so the benches can report heap
 //!   allocations per event.
 
 pub mod alloc;
 pub mod contenders;
+pub mod encoders;
 pub mod workloads;
 
 pub use contenders::{Contender, Counter, Input};

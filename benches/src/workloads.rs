@@ -166,16 +166,58 @@ const MODELS: &[&str] = &[
 
 const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/// W1 `llm`: `events` chat-completion chunks shaped like OpenAI/DeepSeek
-/// streams (a new completion id every 1000 chunks), then `data: [DONE]`.
-pub fn llm(events: usize) -> Workload {
-    let mut rng = XorShift::new(0x5EED_0001);
-    let mut bytes = Vec::with_capacity(events * 240);
+/// One event to encode: what an application hands an encoder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Shape {
+    /// The event type, if any.
+    pub event_type: Option<String>,
+    /// The id, if any.
+    pub id: Option<String>,
+    /// The data (may contain LF).
+    pub data: String,
+}
+
+impl Shape {
+    fn data(data: String) -> Self {
+        Self {
+            event_type: None,
+            id: None,
+            data,
+        }
+    }
+}
+
+/// Serialises `shapes` with LF line endings, recording what they decode to.
+pub fn from_shapes(name: &'static str, shapes: &[Shape]) -> Workload {
+    let mut bytes = Vec::with_capacity(shapes.iter().map(|s| s.data.len() + 16).sum());
     let mut expected = Summary::new();
+    for shape in shapes {
+        let lines: Vec<&str> = shape.data.split('\n').collect();
+        push_event(
+            &mut bytes,
+            &mut expected,
+            shape.event_type.as_deref(),
+            shape.id.as_deref(),
+            &lines,
+            "\n",
+        );
+    }
+    Workload {
+        name,
+        bytes,
+        expected,
+    }
+}
+
+/// The events of W1 `llm`: `events` chat-completion chunks shaped like
+/// OpenAI/DeepSeek streams (a new completion id every 1000 chunks), then
+/// `[DONE]`.
+pub fn llm_shapes(events: usize) -> Vec<Shape> {
+    let mut rng = XorShift::new(0x5EED_0001);
+    let mut shapes = Vec::with_capacity(events + 1);
     let mut id = String::new();
     let mut created = 1_731_000_000u64;
     let mut model = MODELS[0];
-    let mut line = String::new();
     for i in 0..events {
         if i % 1000 == 0 {
             id.clear();
@@ -183,7 +225,7 @@ pub fn llm(events: usize) -> Workload {
             created += 1 + rng.below(60) as u64;
             model = rng.pick(MODELS);
         }
-        line.clear();
+        let mut line = String::with_capacity(256);
         line.push_str("{\"id\":\"chatcmpl-");
         line.push_str(&id);
         line.push_str("\",\"object\":\"chat.completion.chunk\",\"created\":");
@@ -195,14 +237,15 @@ pub fn llm(events: usize) -> Workload {
             line.push_str(rng.pick(TOKENS));
         }
         line.push_str("\"},\"finish_reason\":null}]}");
-        push_event(&mut bytes, &mut expected, None, None, &[&line], "\n");
+        shapes.push(Shape::data(line));
     }
-    push_event(&mut bytes, &mut expected, None, None, &["[DONE]"], "\n");
-    Workload {
-        name: "W1-llm",
-        bytes,
-        expected,
-    }
+    shapes.push(Shape::data("[DONE]".to_owned()));
+    shapes
+}
+
+/// W1 `llm`: the [`llm_shapes`] as `data:` lines.
+pub fn llm(events: usize) -> Workload {
+    from_shapes("W1-llm", &llm_shapes(events))
 }
 
 /// Appends random text of exactly `len` bytes: mostly printable ASCII (as in
@@ -230,22 +273,22 @@ fn text(rng: &mut XorShift, out: &mut String, len: usize) {
     }
 }
 
+/// The events of W2 `big`: `events` events, each with `size` bytes of data
+/// on one line.
+pub fn big_shapes(events: usize, size: usize) -> Vec<Shape> {
+    let mut rng = XorShift::new(0x5EED_0002);
+    (0..events)
+        .map(|_| {
+            let mut data = String::with_capacity(size);
+            text(&mut rng, &mut data, size);
+            Shape::data(data)
+        })
+        .collect()
+}
+
 /// W2 `big`: `events` events, each one single-line data field of `size` bytes.
 pub fn big(events: usize, size: usize) -> Workload {
-    let mut rng = XorShift::new(0x5EED_0002);
-    let mut bytes = Vec::with_capacity(events * (size + 8));
-    let mut expected = Summary::new();
-    let mut data = String::with_capacity(size);
-    for _ in 0..events {
-        data.clear();
-        text(&mut rng, &mut data, size);
-        push_event(&mut bytes, &mut expected, None, None, &[&data], "\n");
-    }
-    Workload {
-        name: "W2-big",
-        bytes,
-        expected,
-    }
+    from_shapes("W2-big", &big_shapes(events, size))
 }
 
 /// W3 `multiline`: `events` events, each with `event:`, `id:` and 8 data lines

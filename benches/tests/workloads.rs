@@ -91,3 +91,33 @@ fn baselines() {
     contenders::memcpy(&input, &mut dest);
     assert_eq!(dest, workload.bytes);
 }
+
+#[test]
+fn every_encoder_round_trips() {
+    use benches::encoders;
+    use std::sync::Arc;
+    let mut multiline = workloads::llm_shapes(50);
+    multiline.push(workloads::Shape {
+        event_type: Some("update".to_owned()),
+        id: Some("7".to_owned()),
+        data: "two\nlines".to_owned(),
+    });
+    for shapes in [multiline, workloads::big_shapes(3, 20_000)] {
+        let expected = workloads::from_shapes("shapes", &shapes).expected;
+        let shapes: Arc<[workloads::Shape]> = shapes.into();
+        let mut buf = vec![0; encoders::ours_buffer_len(&shapes)];
+        let mut out = Vec::new();
+        encoders::ours(&shapes, &mut buf, |b| out.extend_from_slice(b));
+        assert_eq!(encoders::decoded(&out), expected, "ours");
+        let (allocations, ()) = Allocations::during(|| encoders::ours(&shapes, &mut buf, |_| {}));
+        assert_eq!(allocations.count, 0);
+        out.clear();
+        encoders::axum(&shapes, |b| out.extend_from_slice(b));
+        assert_eq!(encoders::decoded(&out), expected, "axum");
+        out.clear();
+        encoders::sse_stream(encoders::sse_stream_events(&shapes), |b| {
+            out.extend_from_slice(b);
+        });
+        assert_eq!(encoders::decoded(&out), expected, "sse-stream");
+    }
+}
