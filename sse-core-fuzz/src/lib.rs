@@ -413,9 +413,88 @@ fn last_event_id(item: &OwnedItem) -> Option<&str> {
     }
 }
 
-/// Checks a limited decoder's outcome on `body + SENTINEL` against the naive
-/// decoder's, block by block.
-fn check_limited(limited: &Outcome, naive: &Outcome, limits: Limits) {
+/// Open finding 1 (FUZZING.md): sse-core commits the id of a block whose
+/// limit error is found at dispatch (data or event type too long only once
+/// decoded: invalid UTF-8 grows into U+FFFD), but not the id of a block whose
+/// error is found as its bytes arrive. The same overflow so changes the last
+/// event ID or not depending on when it is seen. Until sse-core settles it,
+/// the check follows sse-core so that the fuzzer goes on looking for other
+/// faults; set this to `false` when failed blocks commit nothing.
+pub const OPEN_DISPATCH_ERROR_COMMITS_ID: bool = true;
+
+/// What the model knows of one block that has a field (one that the naive
+/// decoder reports, as an event or a no-data block).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModelBlock {
+    /// The value of its last `id` line without NUL, decoded (R24).
+    pub id: Option<String>,
+    /// A decoder with these limits must fail on it as its bytes arrive: its
+    /// data, joined, is too long before decoding; or one of its `event` lines
+    /// is; or one of its `id` lines without NUL is too long decoded (checked
+    /// at the end of the line).
+    pub fails_early: bool,
+    /// A decoder with these limits must fail on it at dispatch (and not
+    /// before): its data, joined and decoded, is too long, or it has data and
+    /// its final event type, decoded, is too long.
+    pub fails_at_dispatch: bool,
+}
+
+impl ModelBlock {
+    /// Whether a decoder with these limits must report an error for it.
+    pub fn fails(&self) -> bool {
+        self.fails_early || self.fails_at_dispatch
+    }
+}
+
+/// The blocks of `body` that end with a blank line and have a field, as the
+/// model sees them under `limits`.
+pub fn model_blocks(body: &[u8], limits: Limits) -> Vec<ModelBlock> {
+    let decoded_len = |bytes: &[u8]| String::from_utf8_lossy(bytes).len();
+    let mut blocks = Vec::new();
+    let (mut has_field, mut id, mut fails_early) = (false, None, false);
+    let (mut raw_data, mut data, mut has_data, mut event_type) = (0, 0, false, 0);
+    for line in raw_lines(body).0 {
+        if line.is_empty() {
+            if has_field {
+                let late = has_data && (data > limits.data() || event_type > limits.event_type());
+                blocks.push(ModelBlock {
+                    id,
+                    fails_early,
+                    fails_at_dispatch: late && !fails_early,
+                });
+            }
+            (has_field, id, fails_early) = (false, None, false);
+            (raw_data, data, has_data, event_type) = (0, 0, false, 0);
+            continue;
+        }
+        let (name, value) = model_field(line);
+        has_field |= name != FieldName::Comment;
+        match name {
+            FieldName::Data => {
+                let separator = usize::from(has_data);
+                raw_data += value.len() + separator;
+                data += decoded_len(value) + separator;
+                has_data = true;
+                fails_early |= raw_data > limits.data();
+            }
+            FieldName::Event => {
+                fails_early |= value.len() > limits.event_type();
+                event_type = decoded_len(value);
+            }
+            FieldName::Id if !value.contains(&0) => {
+                let text = String::from_utf8_lossy(value).into_owned();
+                fails_early |= text.len() > limits.id();
+                id = Some(text);
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// Checks a limited decoder's outcome on `body` (which ends with
+/// [`SENTINEL`]) against the naive decoder's and the block model's.
+fn check_limited(limited: &Outcome, naive: &Outcome, body: &[u8], limits: Limits) {
     let sentinel = OwnedEvent {
         event_type: "message".into(),
         data: "x".into(),
@@ -429,56 +508,62 @@ fn check_limited(limited: &Outcome, naive: &Outcome, limits: Limits) {
     assert!(!limited.discarded, "nothing pending after the sentinel");
     let ours = blocks(&limited.items);
     let theirs = blocks(&naive.items);
+    let model = model_blocks(body, limits);
     assert_eq!(ours.len(), theirs.len(), "one report per block");
+    assert_eq!(model.len(), theirs.len(), "the model's blocks");
+    let mut committed = String::new();
     let mut clean = true;
-    for (i, ((our_retries, ours), (their_retries, theirs))) in ours.iter().zip(&theirs).enumerate()
+    for (i, (((our_retries, ours), (their_retries, theirs)), block)) in
+        ours.iter().zip(&theirs).zip(&model).enumerate()
     {
-        let their_event = match theirs {
-            OwnedItem::Event(e) => Some(e),
-            _ => None,
-        };
-        let must_fail = their_event.is_some_and(|e| {
-            e.data.len() > limits.data()
-                || (e.event_type != "message" && e.event_type.len() > limits.event_type())
-        }) || (clean
-            && last_event_id(theirs).is_some_and(|id| id.len() > limits.id()));
-        match ours {
-            OwnedItem::Error(error) => {
+        let failed = matches!(ours, OwnedItem::Error(_));
+        assert_eq!(
+            failed,
+            block.fails(),
+            "block {i}: {ours:?} where the naive decoder has {theirs:?}, limits {limits:?}"
+        );
+        if let OwnedItem::Error(error) = ours {
+            assert!(
+                their_retries.starts_with(our_retries),
+                "block {i}: retry items before the error"
+            );
+            if error.starts_with("event data") {
                 assert!(
-                    their_retries.starts_with(our_retries),
-                    "block {i}: retry items before the error"
+                    matches!(theirs, OwnedItem::Event(e) if e.data.len() > limits.data()),
+                    "block {i}: {error}, but the naive decoder has {theirs:?}"
                 );
-                if error.starts_with("event data") {
-                    assert!(
-                        their_event.is_some_and(|e| e.data.len() > limits.data()),
-                        "block {i}: {error}, but the data is {theirs:?}"
-                    );
-                }
-                clean = false;
             }
-            _ => {
-                assert!(
-                    !must_fail,
-                    "block {i}: {theirs:?} fits no limit, got {ours:?}"
-                );
-                assert_eq!(our_retries, their_retries, "block {i}: retry items");
-                match (ours, theirs) {
-                    (OwnedItem::Event(a), OwnedItem::Event(b)) => {
-                        assert_eq!(
-                            (&a.event_type, &a.data),
-                            (&b.event_type, &b.data),
-                            "block {i}"
-                        );
-                    }
-                    (OwnedItem::NoData(_), OwnedItem::NoData(_)) => {}
-                    _ => panic!("block {i}: {ours:?} where the naive decoder has {theirs:?}"),
-                }
-                if clean {
-                    assert_eq!(last_event_id(ours), last_event_id(theirs), "block {i}: id");
+            clean = false;
+            if OPEN_DISPATCH_ERROR_COMMITS_ID && block.fails_at_dispatch {
+                if let Some(id) = &block.id {
+                    committed.clone_from(id);
                 }
             }
+            continue;
+        }
+        // A block that did not fail commits its id (R27), or keeps the last one.
+        if let Some(id) = &block.id {
+            committed.clone_from(id);
+        }
+        assert_eq!(our_retries, their_retries, "block {i}: retry items");
+        assert_eq!(
+            last_event_id(ours),
+            Some(committed.as_str()),
+            "block {i}: id"
+        );
+        match (ours, theirs) {
+            (OwnedItem::Event(a), OwnedItem::Event(b)) => {
+                assert_eq!(
+                    (&a.event_type, &a.data),
+                    (&b.event_type, &b.data),
+                    "block {i}"
+                );
+            }
+            (OwnedItem::NoData(_), OwnedItem::NoData(_)) => {}
+            _ => panic!("block {i}: {ours:?} where the naive decoder has {theirs:?}"),
         }
     }
+    assert_eq!(limited.last_event_id, committed, "the last event ID");
     if clean {
         assert_eq!(limited, naive, "no limit was hit: the same outcome");
     }
@@ -492,14 +577,19 @@ fn check_limited(limited: &Outcome, naive: &Outcome, limits: Limits) {
 /// - [`SliceBuffers`] with limits from the input: data 1-16 bytes (settings
 ///   bits 0-3), event type 0-15 (bits 4-7), id 0-15 (byte 1, bits 4-7).
 ///
-/// For each, chunked decoding equals one-shot decoding, and against the naive
-/// decoder (without limits), block by block: every block gives one report
-/// (event, no-data block or error); a block that did not fail gives the same
-/// report and `retry` items as the naive decoder's; a failed one gives a
-/// prefix of its `retry` items; a data error is only for data over the limit,
-/// and data, an event type or an id over its limit is always an error; until
-/// the first error the ids agree, and without errors the outcomes are equal.
-/// Whatever came before, the sentinel decodes as the last event.
+/// For each, chunked decoding equals one-shot decoding, and block by block
+/// against the naive decoder (which has no limits) and [`model_blocks`]:
+///
+/// - every block that has a field gives one report: an event, a no-data
+///   block, or an error;
+/// - an error comes exactly for the blocks the model says fail; a data error
+///   only for data over the limit; a failed block gives a prefix of the naive
+///   decoder's `retry` items and commits no id (but see
+///   [`OPEN_DISPATCH_ERROR_COMMITS_ID`]);
+/// - any other block gives the naive decoder's report and `retry` items, with
+///   the last event ID that the blocks that did not fail committed;
+/// - without errors the outcomes are equal;
+/// - whatever came before, the sentinel decodes as the last event.
 pub fn decode_small_capacity(bytes: &[u8]) {
     let input = Input::parse(bytes);
     let mut body = input.body.to_vec();
@@ -516,7 +606,7 @@ pub fn decode_small_capacity(bytes: &[u8]) {
         "InlineBuffers<4, 4, 4>: chunked vs one-shot"
     );
     let tiny = Limits::new().max_data(4).max_event_type(4).max_id(4);
-    check_limited(&whole, &naive, tiny);
+    check_limited(&whole, &naive, &body, tiny);
 
     let limits = Limits::new()
         .max_data(1 + usize::from(input.settings & 0x0F))
@@ -534,7 +624,7 @@ pub fn decode_small_capacity(bytes: &[u8]) {
         chunked, whole,
         "SliceBuffers {limits:?}: chunked vs one-shot"
     );
-    check_limited(&whole, &naive, limits);
+    check_limited(&whole, &naive, &body, limits);
 }
 
 // ---------------------------------------------------------------------------
