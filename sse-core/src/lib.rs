@@ -199,3 +199,8 @@ pub use encode::{IoError, encode_comment_io, encode_io};
 pub use error::{BufferTooSmall, DecodeError, EncodeError};
 pub use server::{KeepAlive, Replay, ReplayBuffer, ReplayError, ReplayIter, parse_last_event_id};
 pub use time::Instant;
+
+/// The README's Rust examples, run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
