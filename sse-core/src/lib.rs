@@ -80,6 +80,60 @@
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
 //!
+//! # Example: encode events
+//!
+//! The encoder writes the exact bytes into any buffer, splits data at line
+//! breaks, and refuses (with nothing written) what would inject a field.
+//!
+//! ```
+//! use sse_core::{EncodeError, EventWriter, Message, encode, encoded_len};
+//!
+//! let message = Message::new().event_type("token").id("7").data("Hello,\r\n world");
+//! let mut buf = [0u8; 64];
+//! assert_eq!(encoded_len(&message), Ok(46));
+//! let n = encode(&message, &mut buf)?;
+//! assert_eq!(&buf[..n], b"event: token\nid: 7\ndata: Hello,\ndata:  world\n\n");
+//!
+//! let forged = Message::new().id("7\ndata: forged").data("x");
+//! assert_eq!(encode(&forged, &mut buf), Err(EncodeError::IdHasLineBreak));
+//!
+//! // A payload larger than the buffer goes out in pieces, flushed in between.
+//! let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+//! let mut writer = EventWriter::begin(&Message::new().event_type("blob"), &mut out)?;
+//! for piece in ["0123", "4567"] {
+//!     writer.write(piece, &mut out)?; // then send `out` and clear it
+//! }
+//! writer.finish(&mut out)?;
+//! assert_eq!(&out[..], b"event: blob\ndata: 01234567\n\n");
+//! # Ok::<(), EncodeError>(())
+//! ```
+//!
+//! # Example: drive a client
+//!
+//! [`client::Client`] is the `EventSource` state machine; the host does the
+//! HTTP and passes the time. Its [module documentation](client) has the full
+//! run loop.
+//!
+//! ```
+//! use sse_core::client::{Client, Output, Reconnect};
+//! use sse_core::{Decoder, InlineBuffers, Instant};
+//!
+//! let mut client = Client::new(Decoder::<InlineBuffers<1024>>::new(), Reconnect::new());
+//! assert_eq!(client.poll_output(), Some(Output::Connect)); // send the GET
+//! client.handle_response(200, Some(b"text/event-stream"));
+//! assert_eq!(client.poll_output(), Some(Output::Open));
+//! let mut body = &b"retry: 500\nid: 3\ndata: x\n\n"[..];
+//! while let Some(item) = client.handle_body(&mut body) {
+//!     let _ = item;
+//! }
+//! client.handle_end_of_body(Instant::from_millis(10));
+//! assert_eq!(client.poll_timeout(), Some(Instant::from_millis(510)));
+//! client.handle_timeout(Instant::from_millis(510));
+//! assert_eq!(client.poll_output(), Some(Output::Reconnecting { at: Instant::from_millis(510), delay_ms: 500 }));
+//! assert_eq!(client.poll_output(), Some(Output::Connect));
+//! assert!(client.request_headers().any(|header| header == ("Last-Event-ID", "3")));
+//! ```
+//!
 //! # Example: resume a stream on the server
 //!
 //! Keep the most recent events in a [`ReplayBuffer`]; when a client reconnects
