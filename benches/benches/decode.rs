@@ -14,11 +14,11 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use benches::alloc::{AllocationReport, Allocations, Counting};
+use benches::clock::Clock;
 use benches::contenders::{
     self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, SseParse, SseStream,
 };
 use benches::{Contender, Counter, Input, Summary, Workload, workloads};
-use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
 
 #[global_allocator]
@@ -26,14 +26,14 @@ static ALLOC: Counting = Counting;
 
 /// One criterion group: a workload in pieces of one size.
 struct Group<'c> {
-    group: BenchmarkGroup<'c, WallTime>,
+    group: BenchmarkGroup<'c, Clock>,
     input: Input,
     expected: Summary,
     allocations: AllocationReport,
 }
 
 impl<'c> Group<'c> {
-    fn new(c: &'c mut Criterion, workload: &Workload, piece: Option<usize>) -> Self {
+    fn new(c: &'c mut Criterion<Clock>, workload: &Workload, piece: Option<usize>) -> Self {
         let name = match piece {
             Some(piece) => format!("{}/{piece}", workload.name),
             None => format!("{}/whole", workload.name),
@@ -133,7 +133,7 @@ impl<'c> Group<'c> {
 }
 
 /// W1 to W5: everything, in 4096-byte pieces (and W1 in 7-byte pieces too).
-fn decode(c: &mut Criterion) {
+fn decode(c: &mut Criterion<Clock>) {
     let llm = workloads::llm(workloads::LLM_EVENTS);
     let mut ours = Ours::new();
     for piece in [4096, 7] {
@@ -162,7 +162,7 @@ fn decode(c: &mut Criterion) {
 
 /// W6: one 64 MiB line, whole and in 64-byte pieces; ours only (the linear
 /// time check), with the baselines on the whole body.
-fn huge_line(c: &mut Criterion) {
+fn huge_line(c: &mut Criterion<Clock>) {
     let workload = workloads::huge_line(workloads::HUGE_LINE);
     let mut ours = OursSlice::new(workloads::HUGE_LINE);
     for piece in [None, Some(64)] {
@@ -176,8 +176,11 @@ fn huge_line(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
+fn config() -> Criterion<Clock> {
+    let clock = Clock::from_env();
+    println!("clock: {}", clock.describe());
     Criterion::default()
+        .with_measurement(clock)
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use benches::alloc::{AllocationReport, Allocations, Counting};
+use benches::clock::Clock;
 use benches::encoders;
 use benches::workloads::{self, Shape};
 use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
@@ -20,7 +21,7 @@ use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
 #[global_allocator]
 static ALLOC: Counting = Counting;
 
-fn encode(c: &mut Criterion) {
+fn encode(c: &mut Criterion<Clock>) {
     for (name, shapes) in [
         ("E1-llm", workloads::llm_shapes(workloads::LLM_EVENTS)),
         (
@@ -89,8 +90,11 @@ fn encode(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
+fn config() -> Criterion<Clock> {
+    let clock = Clock::from_env();
+    println!("clock: {}", clock.describe());
     Criterion::default()
+        .with_measurement(clock)
         .sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3))

@@ -9,9 +9,11 @@
 //!   driven through its own public API the way its users drive it;
 //! - [`encoders`]: our encoder, axum's and sse-stream's;
 //! - [`alloc`]: a counting global allocator, so the benches can report heap
-//!   allocations per event.
+//!   allocations per event;
+//! - [`clock`]: the benches' clock (thread CPU time, as the machine is shared).
 
 pub mod alloc;
+pub mod clock;
 pub mod contenders;
 pub mod encoders;
 pub mod workloads;
