@@ -575,7 +575,10 @@ fn check_limited(limited: &Outcome, naive: &Outcome, body: &[u8], limits: Limits
 ///
 /// - `Decoder<InlineBuffers<4, 4, 4>>`;
 /// - [`SliceBuffers`] with limits from the input: data 1-16 bytes (settings
-///   bits 0-3), event type 0-15 (bits 4-7), id 0-15 (byte 1, bits 4-7).
+///   bits 0-3), event type 0-15 (bits 4-7), id 0-15 (byte 1, bits 4-7);
+/// - `Decoder<InlineBuffers<32, 32, 32>>` lowered to the same limits with
+///   [`Decoder::with_limits`], reporting comments: apart from the comments,
+///   it must give what the [`SliceBuffers`] decoder gives.
 ///
 /// For each, chunked decoding equals one-shot decoding, and block by block
 /// against the naive decoder (which has no limits) and [`model_blocks`]:
@@ -625,6 +628,17 @@ pub fn decode_small_capacity(bytes: &[u8]) {
         "SliceBuffers {limits:?}: chunked vs one-shot"
     );
     check_limited(&whole, &naive, &body, limits);
+
+    // The same limits on buffers larger than them, with comments reported.
+    let mut roomy = Decoder::<InlineBuffers<32, 32, 32>>::new()
+        .with_limits(limits)
+        .with_comments(true);
+    assert_eq!(roomy.limits(), limits);
+    let (outcome, _) = run_with_comments(&mut roomy, &chunks);
+    assert_eq!(
+        outcome, whole,
+        "InlineBuffers<32, 32, 32> with limits {limits:?} and comments vs SliceBuffers"
+    );
 }
 
 // ---------------------------------------------------------------------------
