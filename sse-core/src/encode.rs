@@ -208,10 +208,28 @@ impl Sink for &mut [u8] {
         self.len()
     }
     fn put(&mut self, bytes: &[u8]) {
-        let n = bytes.len().min(self.len());
-        let (head, tail) = core::mem::take(self).split_at_mut(n);
-        head.copy_from_slice(&bytes[..n]);
-        *self = tail;
+        let buf = core::mem::take(self);
+        if bytes.len() <= buf.len() {
+            // The copy's length is `bytes.len()`, so a constant piece such as
+            // `b"data: "` compiles to a store instead of a `memcpy` call.
+            let (head, tail) = buf.split_at_mut(bytes.len());
+            head.copy_from_slice(bytes);
+            *self = tail;
+        } else {
+            fill(buf, bytes);
+        }
+    }
+}
+
+/// Fills `buf` with the start of `bytes`, which is longer. Out of line, so
+/// that the compiler does not merge it with the usual whole copy into one
+/// `memcpy` of a computed length. The encoder never gets here: it checks
+/// `remaining` first.
+#[cold]
+#[inline(never)]
+fn fill(buf: &mut [u8], bytes: &[u8]) {
+    for (to, from) in buf.iter_mut().zip(bytes) {
+        *to = *from;
     }
 }
 
@@ -318,12 +336,13 @@ pub fn encode_io<W: embedded_io::Write>(
     message: &Message<'_>,
     writer: &mut W,
 ) -> Result<usize, IoError<W::Error>> {
-    let len = encoded_len(message).map_err(IoError::Encode)?;
+    let plan = Plan::new(message).map_err(IoError::Encode)?;
+    let len = plan.len();
     let mut sink = IoSink {
         writer,
         error: None,
     };
-    emit(message, &mut sink);
+    plan.emit(&mut sink);
     sink.error.map_or(Ok(len), |e| Err(IoError::Io(e)))
 }
 
@@ -352,7 +371,9 @@ pub fn encode_comment_io<W: embedded_io::Write>(
 }
 
 /// Counts bytes instead of writing them: the length pass and the write pass
-/// run the same code, so they cannot disagree.
+/// run the same code ([`Plan::emit`], [`emit_lines`], [`LineWriter`]), so
+/// they cannot disagree. With the pieces inlined, counting a message whose
+/// data has no line break is a few additions.
 struct Counter(usize);
 
 impl Sink for Counter {
@@ -381,10 +402,7 @@ fn checked<S: Sink + ?Sized>(sink: &S, required: usize) -> Result<(), EncodeErro
 /// assert_eq!(sse_core::encoded_len(&bad), Err(sse_core::EncodeError::EventTypeHasLineBreak));
 /// ```
 pub fn encoded_len(message: &Message<'_>) -> Result<usize, EncodeError> {
-    message.validate()?;
-    let mut counter = Counter(0);
-    emit(message, &mut counter);
-    Ok(counter.0)
+    Ok(Plan::new(message)?.len())
 }
 
 /// Encodes `message` into `buf`; returns the number of bytes written.
@@ -421,9 +439,10 @@ pub fn encode_to<S: Sink + ?Sized>(
     message: &Message<'_>,
     sink: &mut S,
 ) -> Result<usize, EncodeError> {
-    let len = encoded_len(message)?;
+    let plan = Plan::new(message)?;
+    let len = plan.len();
     checked(sink, len)?;
-    emit(message, sink);
+    plan.emit(sink);
     Ok(len)
 }
 
@@ -455,39 +474,100 @@ pub fn encode_comment<S: Sink + ?Sized>(text: &str, sink: &mut S) -> Result<usiz
     Ok(len)
 }
 
-/// Writes a validated message.
-fn emit<S: Sink + ?Sized>(message: &Message<'_>, sink: &mut S) {
-    emit_header(message, sink);
-    if let Some(data) = message.data {
-        emit_lines(data.as_bytes(), b"data:", sink);
-        sink.put(b"\n");
-    } else if message.event_type.is_some_and(|t| !t.is_empty())
-        || message.id.is_some()
-        || message.retry.is_some()
-    {
-        sink.put(b"\n");
+/// A validated message and what one pass over its data found: the single
+/// source of both the length ([`Plan::len`]) and the bytes ([`Plan::emit`]).
+#[derive(Clone, Copy, Debug)]
+struct Plan<'m, 'a> {
+    message: &'m Message<'a>,
+    /// The data has a CR or LF, so it needs the general [`emit_lines`]; when
+    /// it has none (the usual case) it is written as one `data` line without
+    /// being scanned again.
+    data_has_line_break: bool,
+}
+
+impl<'m, 'a> Plan<'m, 'a> {
+    /// Validates `message` and scans its data once.
+    fn new(message: &'m Message<'a>) -> Result<Self, EncodeError> {
+        message.validate()?;
+        Ok(Self {
+            message,
+            data_has_line_break: message.data.is_some_and(|d| has_line_break(d.as_bytes())),
+        })
     }
+
+    /// The exact number of bytes [`emit`](Self::emit) writes.
+    #[inline]
+    fn len(&self) -> usize {
+        let mut counter = Counter(0);
+        self.emit(&mut counter);
+        counter.0
+    }
+
+    /// Writes the message.
+    #[inline]
+    fn emit<S: Sink + ?Sized>(&self, sink: &mut S) {
+        let message = self.message;
+        emit_header(message, sink);
+        match message.data {
+            // What `emit_lines` writes for text without a line break, and
+            // the blank line that ends the event.
+            Some(data) if !self.data_has_line_break => {
+                if data.is_empty() {
+                    sink.put(b"data:\n\n");
+                } else {
+                    sink.put(b"data: ");
+                    sink.put(data.as_bytes());
+                    sink.put(b"\n\n");
+                }
+            }
+            Some(data) => emit_data_lines(data.as_bytes(), sink),
+            None => {
+                if message.event_type.is_some_and(|t| !t.is_empty())
+                    || message.id.is_some()
+                    || message.retry.is_some()
+                {
+                    sink.put(b"\n");
+                }
+            }
+        }
+    }
+}
+
+/// Writes data that has line breaks, and the blank line that ends the event.
+/// Out of line, so that [`Plan::emit`] stays small enough to inline.
+#[inline(never)]
+fn emit_data_lines<S: Sink + ?Sized>(data: &[u8], sink: &mut S) {
+    emit_lines(data, b"data:", sink);
+    sink.put(b"\n");
 }
 
 /// Writes the `event`, `id` and `retry` lines of a validated message.
 fn emit_header<S: Sink + ?Sized>(message: &Message<'_>, sink: &mut S) {
     if let Some(event_type) = message.event_type.filter(|t| !t.is_empty()) {
-        field(b"event", event_type.as_bytes(), sink);
+        field(b"event: ", event_type.as_bytes(), sink);
     }
     if let Some(id) = message.id {
-        field(b"id", id.as_bytes(), sink);
+        field(b"id: ", id.as_bytes(), sink);
     }
     if let Some(retry) = message.retry {
         let mut digits = [0u8; 20];
-        field(b"retry", decimal(retry, &mut digits), sink);
+        field(b"retry: ", decimal(retry, &mut digits), sink);
     }
 }
 
-/// Writes `name: value` (or `name:` for an empty value) and LF.
-fn field<S: Sink + ?Sized>(name: &[u8], value: &[u8], sink: &mut S) {
-    sink.put(name);
-    sink.put(if value.is_empty() { b":" } else { b": " });
-    sink.put(value);
+/// Writes `name: value` (or `name:` for an empty value) and LF, given
+/// `name_colon_space` (`b"name: "`).
+fn field<S: Sink + ?Sized>(name_colon_space: &[u8], value: &[u8], sink: &mut S) {
+    if value.is_empty() {
+        sink.put(
+            name_colon_space
+                .strip_suffix(b" ")
+                .unwrap_or(name_colon_space),
+        );
+    } else {
+        sink.put(name_colon_space);
+        sink.put(value);
+    }
     sink.put(b"\n");
 }
 
@@ -794,6 +874,145 @@ mod tests {
                 assert_eq!(out, whole, "split {i} {j}");
             }
         }
+    }
+
+    /// What the general line-splitting path writes for `message` (through
+    /// [`EventWriter`], one character at a time), to check the one-line fast
+    /// path.
+    fn by_the_general_path(message: &Message<'_>) -> heapless::Vec<u8, 256> {
+        let mut out = heapless::Vec::new();
+        let header = Message {
+            data: None,
+            ..*message
+        };
+        let mut writer = EventWriter::begin(&header, &mut out).unwrap();
+        if let Some(data) = message.data {
+            for (i, c) in data.char_indices() {
+                writer.write(&data[i..i + c.len_utf8()], &mut out).unwrap();
+            }
+            writer.finish(&mut out).unwrap();
+        } else if out.is_empty() {
+            // No header field and no data: `encode` writes nothing.
+        } else {
+            out.push(b'\n').unwrap();
+        }
+        out
+    }
+
+    const ONE_LINE: &[&str] = &[
+        "",
+        " ",
+        "x",
+        "  x:y",
+        ":",
+        "data: x",
+        "\u{FEFF}bom",
+        "\0nul",
+        "caf\u{e9} \u{1F600}",
+        "\u{2028}\u{85}\u{b}\u{c}",
+        "{\"id\":\"chatcmpl-1\",\"choices\":[{\"delta\":{\"content\":\"Hello\"}}]}",
+    ];
+
+    fn headers() -> [Message<'static>; 7] {
+        [
+            Message::new(),
+            Message::new().event_type(""),
+            Message::new().event_type("token"),
+            Message::new().id(""),
+            Message::new().id(" 7"),
+            Message::new().retry(0),
+            Message::new().event_type("t").id("1").retry(u64::MAX),
+        ]
+    }
+
+    #[test]
+    fn one_line_data_is_written_as_the_general_path_writes_it() {
+        for header in headers() {
+            for data in ONE_LINE.iter().copied().map(Some).chain([None]) {
+                let message = match data {
+                    Some(data) => header.data(data),
+                    None => header,
+                };
+                let out = encoded(&message);
+                assert_eq!(out, by_the_general_path(&message), "{message:?}");
+                // The same bytes through a slice, a sink behind `&mut`, and a
+                // `Vec`.
+                let mut buf = [0u8; 256];
+                let n = encode(&message, &mut buf).unwrap();
+                assert_eq!(&buf[..n], &out[..]);
+                let mut storage = [0u8; 256];
+                let mut sink: &mut [u8] = &mut storage;
+                assert_eq!(encode_to(&message, &mut &mut sink), Ok(n));
+                assert_eq!(sink.len(), 256 - n);
+                assert_eq!(&storage[..n], &out[..]);
+                #[cfg(feature = "alloc")]
+                {
+                    let mut vec = alloc::vec::Vec::new();
+                    assert_eq!(encode_to(&message, &mut vec), Ok(n));
+                    assert_eq!(&vec[..], &out[..]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn one_line_data_forms() {
+        assert_eq!(&encoded(&Message::new().data(""))[..], b"data:\n\n");
+        assert_eq!(&encoded(&Message::new().data(" "))[..], b"data:  \n\n");
+        assert_eq!(
+            &encoded(&Message::new().id("").data("a"))[..],
+            b"id:\ndata: a\n\n"
+        );
+        assert_eq!(
+            &encoded(&Message::new().event_type("t").id("9").retry(5).data("a b"))[..],
+            b"event: t\nid: 9\nretry: 5\ndata: a b\n\n"
+        );
+    }
+
+    #[test]
+    fn every_too_small_buffer_is_refused_and_untouched() {
+        for message in [
+            Message::new().data("one line"),
+            Message::new().data(""),
+            Message::new().event_type("t").id("").retry(10).data("x"),
+            Message::new().id("1"),
+            Message::new().data("a\r\nb\rc\n"),
+        ] {
+            let len = encoded_len(&message).unwrap();
+            for size in 0..len {
+                let mut buf = [0xAAu8; 64];
+                assert_eq!(
+                    encode(&message, &mut buf[..size]),
+                    Err(EncodeError::BufferTooSmall { required: len }),
+                    "{message:?} into {size}"
+                );
+                assert_eq!(buf, [0xAAu8; 64]);
+                // A vector with exactly `size` bytes free.
+                let mut out: heapless::Vec<u8, 64> = heapless::Vec::new();
+                out.resize(64 - size, b'-').unwrap();
+                let before = out.clone();
+                assert_eq!(
+                    encode_to(&message, &mut out),
+                    Err(EncodeError::BufferTooSmall { required: len })
+                );
+                assert_eq!(out, before);
+            }
+            let mut buf = [0xAAu8; 64];
+            assert_eq!(encode(&message, &mut buf[..len]), Ok(len));
+        }
+    }
+
+    #[test]
+    fn slice_sink_takes_exact_fits() {
+        let mut buf = [0u8; 8];
+        let mut sink: &mut [u8] = &mut buf;
+        sink.put(b"data: ");
+        sink.put(b"");
+        sink.put(b"\n\n");
+        assert_eq!(sink.remaining(), 0);
+        sink.put(b"");
+        sink.put(b"x");
+        assert_eq!(&buf, b"data: \n\n");
     }
 
     #[test]
