@@ -1022,7 +1022,11 @@ impl<'a> Reported<'a> {
 }
 
 /// Views bytes the decoder has already made valid UTF-8 as text.
+#[inline]
 fn text(bytes: &[u8]) -> &str {
+    if bytes.is_empty() {
+        return "";
+    }
     core::str::from_utf8(bytes).unwrap_or_default()
 }
 

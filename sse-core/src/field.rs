@@ -222,17 +222,97 @@ impl FieldParser {
     /// assert_eq!(parser.next_token(&mut input), None);
     /// assert!(input.is_empty());
     /// ```
+    #[inline]
     pub fn next_token<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        if self.pending_cr {
+            // The byte after a CR: an LF there completes a CRLF (R13).
+            match input.first() {
+                None => return None,
+                Some(b'\n') => *input = &input[1..],
+                Some(_) => {}
+            }
+            self.pending_cr = false;
+        }
+        if self.state == State::LineStart && self.bom == Bom::Done {
+            if let Some(token) = self.whole_line(input) {
+                return Some(token);
+            }
+        }
+        self.general(input)
+    }
+
+    /// The fast path for the usual case: a line that starts with a blank, a
+    /// comment or a known name and its colon, all in `input`. Leaves
+    /// everything else (and `input`) to [`general`](Self::general).
+    #[inline]
+    fn whole_line<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        let (name, skip) = match *bytes.first()? {
+            b'\n' | b'\r' => {
+                self.pending_cr = bytes[0] == b'\r';
+                *input = &bytes[1..];
+                return Some(Token::BlankLine);
+            }
+            b':' => (FieldName::Comment, 1),
+            b'd' if bytes.starts_with(b"data:") => (FieldName::Data, 5),
+            b'i' if bytes.starts_with(b"id:") => (FieldName::Id, 3),
+            b'e' if bytes.starts_with(b"event:") => (FieldName::Event, 6),
+            b'r' if bytes.starts_with(b"retry:") => (FieldName::Retry, 6),
+            _ => return None,
+        };
+        let rest = &bytes[skip..];
+        let rest = match rest.first() {
+            Some(b' ') => &rest[1..],
+            Some(_) => rest,
+            None => {
+                // The chunk ends at the colon: the space may come next (R19).
+                *input = rest;
+                self.state = State::AfterColon(name);
+                return None;
+            }
+        };
+        if rest.is_empty() {
+            // Only a line's last piece may be empty: wait for more input.
+            *input = rest;
+            self.state = State::InValue(name);
+            return None;
+        }
+        Some(self.value(name, rest, input))
+    }
+
+    /// Reads a value from `bytes` (non-empty, or the line ends there) up to the
+    /// end of the line or of the input.
+    #[inline]
+    fn value<'a>(&mut self, name: FieldName, bytes: &'a [u8], input: &mut &'a [u8]) -> Token<'a> {
+        match find_line_end(bytes) {
+            Some(i) => {
+                self.pending_cr = bytes[i] == b'\r';
+                self.state = State::LineStart;
+                *input = &bytes[i + 1..];
+                Token::Value(Value {
+                    name,
+                    bytes: &bytes[..i],
+                    end_of_line: true,
+                })
+            }
+            None => {
+                self.state = State::InValue(name);
+                *input = &[];
+                Token::Value(Value {
+                    name,
+                    bytes,
+                    end_of_line: false,
+                })
+            }
+        }
+    }
+
+    /// Every case, one state at a time.
+    #[inline(never)]
+    fn general<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
         loop {
             let bytes: &'a [u8] = input;
             let &first = bytes.first()?;
-            if self.pending_cr {
-                self.pending_cr = false;
-                if first == b'\n' {
-                    *input = &bytes[1..];
-                    continue;
-                }
-            }
             if let Bom::Matched(n) = self.bom {
                 if first == BOM[usize::from(n)] {
                     *input = &bytes[1..];
@@ -318,28 +398,7 @@ impl FieldParser {
                     }
                     self.state = State::InValue(name);
                 }
-                State::InValue(name) => {
-                    return match memchr::memchr2(b'\r', b'\n', bytes) {
-                        Some(i) => {
-                            self.pending_cr = bytes[i] == b'\r';
-                            self.state = State::LineStart;
-                            *input = &bytes[i + 1..];
-                            Some(Token::Value(Value {
-                                name,
-                                bytes: &bytes[..i],
-                                end_of_line: true,
-                            }))
-                        }
-                        None => {
-                            *input = &[];
-                            Some(Token::Value(Value {
-                                name,
-                                bytes,
-                                end_of_line: false,
-                            }))
-                        }
-                    };
-                }
+                State::InValue(name) => return Some(self.value(name, bytes, input)),
             }
         }
     }
@@ -368,6 +427,39 @@ impl FieldParser {
     }
 }
 
+/// The position of the first CR or LF in `bytes`.
+///
+/// Lines are often short (heartbeats, ids, small tokens), where memchr's
+/// setup costs more than the search: the first 16 bytes are looked at a word
+/// at a time first.
+#[inline]
+fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// High bit set in each byte of `word` equal to `byte`; the lowest such
+    /// flag is always exact (higher ones may be false after a true one).
+    const fn matches(word: u64, byte: u8) -> u64 {
+        let x = word ^ (ONES * byte as u64);
+        x.wrapping_sub(ONES) & !x & HIGHS
+    }
+    let mut offset = 0;
+    while offset < 16 {
+        let Some(chunk) = bytes.get(offset..offset + 8) else {
+            break;
+        };
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let found = matches(word, b'\n') | matches(word, b'\r');
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let rest = bytes.get(offset..).unwrap_or_default();
+    memchr::memchr2(b'\r', b'\n', rest).map(|i| i + offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -391,6 +483,10 @@ mod tests {
                         blanks += 1;
                     }
                     Token::Value(v) => {
+                        assert!(
+                            v.end_of_line || !v.bytes.is_empty(),
+                            "empty non-final piece"
+                        );
                         if !open {
                             lines[n].0 = v.name;
                             n += 1;
@@ -464,6 +560,28 @@ mod tests {
         assert_eq!(parser.next_token(&mut input), None);
         assert!(parser.finish());
         assert_eq!(parser, FieldParser::new());
+    }
+
+    #[test]
+    fn find_line_end_agrees_with_a_plain_search() {
+        let mut buf = [b'a'; 40];
+        assert_eq!(find_line_end(&buf), None);
+        for len in 0..=buf.len() {
+            for at in 0..len {
+                for eol in [b'\r', b'\n'] {
+                    buf = [b'a'; 40];
+                    // Bytes that trip naive bit tricks, around the terminator.
+                    buf[..len].iter_mut().enumerate().for_each(|(i, b)| {
+                        *b = [0x0B, 0x0C, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x09][i % 8];
+                    });
+                    buf[at] = eol;
+                    if at + 1 < len {
+                        buf[at + 1] = b'\n';
+                    }
+                    assert_eq!(find_line_end(&buf[..len]), Some(at), "len {len} at {at}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -35,7 +35,11 @@ pub(crate) fn decoded_len(bytes: &[u8]) -> usize {
 ///
 /// Returns the decoded length, or `None` when that is more than `cap` (which is
 /// at most `buf.len()`); `buf` is then unchanged. Linear in `len`.
+#[inline]
 pub(crate) fn repair_in_place(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
+    if len == 0 {
+        return Some(0);
+    }
     if core::str::from_utf8(&buf[..len]).is_ok() {
         return Some(len);
     }
