@@ -233,10 +233,13 @@ impl FieldParser {
             }
             self.pending_cr = false;
         }
-        if self.state == State::LineStart && self.bom == Bom::Done {
-            if let Some(token) = self.whole_line(input) {
-                return Some(token);
+        match self.state {
+            State::LineStart if self.bom == Bom::Done => {
+                if let Some(token) = self.whole_line(input) {
+                    return Some(token);
+                }
             }
+            _ => {}
         }
         self.general(input)
     }
@@ -457,6 +460,12 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
         offset += 8;
     }
     let rest = bytes.get(offset..).unwrap_or_default();
+    if rest.len() < 8 {
+        return rest
+            .iter()
+            .position(|&b| b == b'\n' || b == b'\r')
+            .map(|i| i + offset);
+    }
     memchr::memchr2(b'\r', b'\n', rest).map(|i| i + offset)
 }
 
