@@ -788,13 +788,10 @@ impl State {
                         continue;
                     }
                     self.spill(&mut parts, &mut single);
-                    if first && self.has_data {
-                        if let Some(error) = self.push_data(&mut parts, b"\n") {
-                            return self.fail(error);
-                        }
-                    }
+                    // Lines are joined with LF (R23, R29).
+                    let joined = first && self.has_data;
                     self.has_data = true;
-                    if let Some(error) = self.push_data(&mut parts, value.bytes) {
+                    if let Some(error) = self.push_data(&mut parts, joined, value.bytes) {
                         return self.fail(error);
                     }
                 }
@@ -844,11 +841,25 @@ impl State {
         }
     }
 
-    /// Appends raw bytes to the data buffer, or says why not.
-    fn push_data(&mut self, parts: &mut Parts<'_>, bytes: &[u8]) -> Option<DecodeError> {
+    /// Appends raw bytes, after an LF if `joined`, to the data buffer, or says why not.
+    fn push_data(
+        &mut self,
+        parts: &mut Parts<'_>,
+        joined: bool,
+        bytes: &[u8],
+    ) -> Option<DecodeError> {
         let limit = self.limits.data;
-        (!push(parts.data, &mut self.data_len, bytes, limit))
-            .then_some(DecodeError::DataTooLong { limit })
+        let start = self.data_len + usize::from(joined);
+        let end = start + bytes.len();
+        let Some(buf) = parts.data.get_mut(..end).filter(|_| end <= limit) else {
+            return Some(DecodeError::DataTooLong { limit });
+        };
+        if joined {
+            buf[start - 1] = b'\n';
+        }
+        buf[start..].copy_from_slice(bytes);
+        self.data_len = end;
+        None
     }
 
     /// Handles a piece of an `id` line (R24).

@@ -37,12 +37,15 @@ pub(crate) fn decoded_len(bytes: &[u8]) -> usize {
 /// at most `buf.len()`); `buf` is then unchanged. Linear in `len`.
 #[inline]
 pub(crate) fn repair_in_place(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
-    if len == 0 {
-        return Some(0);
-    }
-    if core::str::from_utf8(&buf[..len]).is_ok() {
+    if len == 0 || core::str::from_utf8(&buf[..len]).is_ok() {
         return Some(len);
     }
+    replace_invalid(buf, len, cap)
+}
+
+/// The slow part of [`repair_in_place`], for text that is not valid UTF-8.
+#[inline(never)]
+fn replace_invalid(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
     let total = decoded_len(&buf[..len]);
     if total > cap.min(buf.len()) {
         return None;
