@@ -239,6 +239,7 @@ impl FieldParser {
                     return Some(token);
                 }
             }
+            State::InValue(name) => return self.rest_of_value(name, input),
             _ => {}
         }
         self.general(input)
@@ -308,6 +309,16 @@ impl FieldParser {
                 })
             }
         }
+    }
+
+    /// More of a value that began in an earlier chunk (large values arrive so).
+    #[inline(never)]
+    fn rest_of_value<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        if bytes.is_empty() {
+            return None;
+        }
+        Some(self.value(name, bytes, input))
     }
 
     /// Every case, one state at a time.
