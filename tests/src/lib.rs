@@ -4,6 +4,7 @@
 //! Rule numbers (R1-R55, D1-D13) refer to `../shared/sse-spec.md`.
 
 pub mod check;
+pub mod client_model;
 pub mod drive;
 pub mod naive;
 pub mod vectors;

@@ -1,0 +1,315 @@
+//! A reference model of the client state machine, written plainly from the
+//! rules (R36-R55), and a driver that checks [`Client`] against it step by
+//! step. Body semantics in the model come from the naive reference decoder.
+//! Used by the model property test and by the `client_drive` fuzz target.
+
+use crate::{OwnedItem, drive, naive};
+use sse_core::client::{Client, FailReason, Output, ReadyState, Reconnect};
+use sse_core::{Decoder, InlineBuffers, Instant};
+
+/// Content types a response may carry (`None`: no header).
+pub const CONTENT_TYPES: [Option<&[u8]>; 6] = [
+    Some(b"text/event-stream"),
+    Some(b"Text/Event-Stream; charset=windows-1252"),
+    Some(b"text/event-stream;"),
+    Some(b"text/plain"),
+    Some(b"x bogus"),
+    None,
+];
+
+/// Returns an error from the enclosing function unless the condition holds.
+macro_rules! ensure {
+    ($cond:expr $(,)?) => {
+        if !$cond {
+            return Err(format!("{} failed", stringify!($cond)));
+        }
+    };
+    ($cond:expr, $($arg:tt)+) => {
+        if !$cond {
+            return Err(format!($($arg)+));
+        }
+    };
+}
+
+/// Returns an error from the enclosing function unless both sides are equal.
+macro_rules! ensure_eq {
+    ($left:expr, $right:expr $(,)?) => {
+        ensure_eq!($left, $right, "")
+    };
+    ($left:expr, $right:expr, $($arg:tt)+) => {
+        if $left != $right {
+            return Err(format!(
+                "{} != {}: {:?} vs {:?} {}",
+                stringify!($left), stringify!($right), $left, $right, format!($($arg)+)
+            ));
+        }
+    };
+}
+
+/// The most body bytes [`check`] accepts in all (so no limit is ever hit).
+pub const MAX_BODY: usize = 8192;
+
+/// One input to the client.
+#[derive(Clone, Debug)]
+pub enum Op {
+    /// A response head; `content_type` indexes [`CONTENT_TYPES`].
+    Response {
+        /// The status.
+        status: u16,
+        /// Index into [`CONTENT_TYPES`].
+        content_type: usize,
+    },
+    /// Body bytes.
+    Body(Vec<u8>),
+    /// The body ended.
+    End,
+    /// A network error.
+    NetworkError,
+    /// Time passes by this many milliseconds.
+    Advance(u64),
+    /// `close()`.
+    Close,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    Requesting,
+    Streaming,
+    Waiting(u64),
+    Closed,
+}
+
+/// The rules, written out plainly.
+struct Model {
+    phase: Phase,
+    now: u64,
+    /// The committed last event ID string (R27).
+    id: String,
+    /// The last event ID when the current body started (R35).
+    body_start_id: String,
+    body: Vec<u8>,
+    items_seen: usize,
+    retry: Option<u64>,
+    failures: u32,
+    initial_ms: u64,
+    cap_ms: Option<u64>,
+}
+
+impl Model {
+    fn ready_state(&self) -> ReadyState {
+        match self.phase {
+            Phase::Requesting | Phase::Waiting(_) => ReadyState::Connecting,
+            Phase::Streaming => ReadyState::Open,
+            Phase::Closed => ReadyState::Closed,
+        }
+    }
+
+    fn headers(&self) -> Vec<(String, String)> {
+        let mut h = vec![
+            ("Accept".to_string(), "text/event-stream".to_string()),
+            ("Cache-Control".to_string(), "no-cache".to_string()),
+        ];
+        if !self.id.is_empty() {
+            h.push(("Last-Event-ID".to_string(), self.id.clone()));
+        }
+        h
+    }
+
+    /// R47: re-establish; returns the expected output.
+    fn reestablish(&mut self) -> Vec<Output> {
+        if !matches!(self.phase, Phase::Requesting | Phase::Streaming) {
+            return vec![];
+        }
+        self.failures += 1;
+        let base = self.retry.unwrap_or(self.initial_ms);
+        let delay = match self.cap_ms {
+            None => base,
+            Some(cap) => {
+                let mut d = base;
+                for _ in 1..self.failures {
+                    d = d.saturating_mul(2);
+                }
+                d.min(cap.max(base))
+            }
+        };
+        let at = self.now.saturating_add(delay);
+        self.phase = Phase::Waiting(at);
+        vec![Output::Reconnecting {
+            at: Instant::from_millis(at),
+            delay_ms: delay,
+        }]
+    }
+
+    /// Applies `op`; returns the expected outputs and body items.
+    fn apply(&mut self, op: &Op) -> (Vec<Output>, Vec<OwnedItem>) {
+        match *op {
+            Op::Response {
+                status,
+                content_type,
+            } => {
+                if self.phase != Phase::Requesting {
+                    return (vec![], vec![]);
+                }
+                let ct = CONTENT_TYPES[content_type];
+                let essence_ok = ct.is_some_and(|v| {
+                    let v = String::from_utf8_lossy(v).to_ascii_lowercase();
+                    v.split(';').next().unwrap().trim() == "text/event-stream"
+                });
+                if status != 200 {
+                    self.phase = Phase::Closed;
+                    (vec![Output::Failed(FailReason::Status(status))], vec![])
+                } else if ct.is_none() {
+                    self.phase = Phase::Closed;
+                    (vec![Output::Failed(FailReason::MissingContentType)], vec![])
+                } else if !essence_ok {
+                    self.phase = Phase::Closed;
+                    (vec![Output::Failed(FailReason::ContentType)], vec![])
+                } else {
+                    self.phase = Phase::Streaming;
+                    self.failures = 0;
+                    self.body.clear();
+                    self.items_seen = 0;
+                    self.body_start_id = self.id.clone();
+                    (vec![Output::Open], vec![])
+                }
+            }
+            Op::Body(ref bytes) => {
+                if self.phase != Phase::Streaming {
+                    return (vec![], vec![]);
+                }
+                self.body.extend_from_slice(bytes);
+                let outcome = naive::decode(&self.body, &self.body_start_id);
+                let new = outcome.items[self.items_seen..].to_vec();
+                self.items_seen = outcome.items.len();
+                self.id = outcome.last_event_id;
+                for item in &new {
+                    if let OwnedItem::Retry(ms) = item {
+                        self.retry = Some(*ms);
+                    }
+                }
+                (vec![], new)
+            }
+            Op::End | Op::NetworkError => (self.reestablish(), vec![]),
+            Op::Advance(dt) => {
+                self.now += dt;
+                match self.phase {
+                    Phase::Waiting(at) if self.now >= at => {
+                        self.phase = Phase::Requesting;
+                        (vec![Output::Connect], vec![])
+                    }
+                    _ => (vec![], vec![]),
+                }
+            }
+            Op::Close => {
+                self.phase = Phase::Closed;
+                (vec![], vec![])
+            }
+        }
+    }
+}
+
+/// Drives a fresh [`Client`] and the model through `ops`; returns a message
+/// at the first disagreement or broken invariant.
+pub fn check(
+    ops: &[Op],
+    initial_id: &str,
+    initial_ms: u64,
+    cap_ms: Option<u64>,
+) -> Result<(), String> {
+    // Big enough that no limit is reached by the bodies `check` accepts.
+    let mut decoder = Box::new(Decoder::<InlineBuffers<MAX_BODY, MAX_BODY, MAX_BODY>>::new());
+    if decoder.set_last_event_id(initial_id).is_err() || initial_id.len() > MAX_BODY {
+        return Err(format!("invalid initial id {initial_id:?}"));
+    }
+    let total: usize = ops
+        .iter()
+        .map(|op| if let Op::Body(b) = op { b.len() } else { 0 })
+        .sum();
+    if total > MAX_BODY {
+        return Err(format!("bodies of {total} bytes; at most {MAX_BODY}"));
+    }
+    let mut policy = Reconnect::new().initial_ms(initial_ms);
+    if let Some(cap) = cap_ms {
+        policy = policy.backoff(cap);
+    }
+    let mut client = Client::new(*decoder, policy);
+    let mut model = Model {
+        phase: Phase::Requesting,
+        now: 0,
+        id: initial_id.to_string(),
+        body_start_id: initial_id.to_string(),
+        body: vec![],
+        items_seen: 0,
+        retry: None,
+        failures: 0,
+        initial_ms,
+        cap_ms,
+    };
+    ensure_eq!(client.poll_output(), Some(Output::Connect));
+    ensure_eq!(client.poll_output(), None::<Output>);
+    let headers: Vec<_> = client
+        .request_headers()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    ensure_eq!(headers, model.headers());
+
+    for op in ops {
+        let (expected_outputs, expected_items) = model.apply(op);
+        let mut items = Vec::new();
+        let now = Instant::from_millis(model.now);
+        match *op {
+            Op::Response {
+                status,
+                content_type,
+            } => client.handle_response(status, CONTENT_TYPES[content_type]),
+            Op::Body(ref bytes) => {
+                let mut input = bytes.as_slice();
+                while let Some(item) = client.handle_body(&mut input) {
+                    items.push(drive::own(item));
+                }
+                ensure!(input.is_empty());
+            }
+            Op::End => client.handle_end_of_body(now),
+            Op::NetworkError => client.handle_network_error(now),
+            Op::Advance(_) => client.handle_timeout(now),
+            Op::Close => client.close(),
+        }
+        let mut outputs = Vec::new();
+        while let Some(output) = client.poll_output() {
+            if output == Output::Connect {
+                let headers: Vec<_> = client
+                    .request_headers()
+                    .map(|(n, v)| (n.to_string(), v.to_string()))
+                    .collect();
+                ensure_eq!(&headers, &model.headers(), "headers after {:?}", op);
+            }
+            if let Output::Reconnecting { at, .. } = output {
+                ensure!(at >= now, "deadline in the past");
+            }
+            outputs.push(output);
+        }
+        ensure_eq!(&outputs, &expected_outputs, "outputs after {:?}", op);
+        ensure_eq!(&items, &expected_items, "items after {:?}", op);
+        ensure_eq!(
+            client.ready_state(),
+            model.ready_state(),
+            "state after {:?}",
+            op
+        );
+        let deadline = match model.phase {
+            Phase::Waiting(at) => Some(Instant::from_millis(at)),
+            _ => None,
+        };
+        ensure_eq!(client.poll_timeout(), deadline);
+        if let Some(at) = deadline {
+            ensure!(at >= now);
+        }
+        ensure_eq!(client.last_event_id(), model.id.as_str());
+        ensure_eq!(client.reconnection_ms(), model.retry.unwrap_or(initial_ms));
+        if model.phase == Phase::Closed {
+            // CLOSED is final (R36, R48): nothing may ever leave it.
+            ensure_eq!(client.ready_state(), ReadyState::Closed);
+        }
+    }
+    Ok(())
+}
