@@ -313,3 +313,92 @@ pub fn check(
     }
     Ok(())
 }
+
+/// Statuses a fuzzed response may have.
+const STATUSES: [u16; 16] = [
+    200, 200, 200, 200, 200, 204, 205, 201, 206, 210, 299, 301, 304, 404, 500, 503,
+];
+
+/// Reads fuzzer bytes as a client run: settings, then steps. Any bytes are
+/// valid; missing ones read as zero. Returns the steps, the initial last
+/// event ID, the initial reconnection time and the backoff cap.
+///
+/// - byte 0: bits 0-1 the initial id (`""`, `"7"`, `"abc"`, `"x y"`), bits
+///   2-3 the initial reconnection time (0, 10, 3000, 5000 ms), bit 4 backoff
+///   on, bits 5-7 its cap (0 to 7 × 700 ms);
+/// - then each step is a byte `k` and its operands: `k % 8` = 0 a response
+///   (status byte, content-type byte), 1-3 body bytes (a length byte, up to
+///   63, then the bytes), 4 end of body, 5 a network error, 6 time passes (two
+///   bytes of milliseconds, times 64 when `k & 8`), 7 `close()`.
+pub fn ops_from_bytes(bytes: &[u8]) -> (Vec<Op>, &'static str, u64, Option<u64>) {
+    let mut reader = Reader { bytes, at: 0 };
+    let settings = reader.byte();
+    let initial_id = ["", "7", "abc", "x y"][usize::from(settings & 3)];
+    let initial_ms = [0, 10, 3000, 5000][usize::from((settings >> 2) & 3)];
+    let cap = (settings & 16 != 0).then(|| u64::from(settings >> 5) * 700);
+    let mut ops = Vec::new();
+    let mut body_total = 0;
+    while !reader.is_done() {
+        let kind = reader.byte();
+        let op = match kind % 8 {
+            0 => Op::Response {
+                status: STATUSES[usize::from(reader.byte() % 16)],
+                content_type: usize::from(reader.byte()) % CONTENT_TYPES.len(),
+            },
+            1..=3 => {
+                let len = usize::from(reader.byte() % 64);
+                let body = reader.take(len).to_vec();
+                body_total += body.len();
+                if body_total > MAX_BODY {
+                    break;
+                }
+                Op::Body(body)
+            }
+            4 => Op::End,
+            5 => Op::NetworkError,
+            6 => {
+                let ms = u64::from(u16::from_le_bytes([reader.byte(), reader.byte()]));
+                Op::Advance(if kind & 8 != 0 { ms * 64 } else { ms })
+            }
+            _ => Op::Close,
+        };
+        ops.push(op);
+    }
+    (ops, initial_id, initial_ms, cap)
+}
+
+/// A cursor over fuzzer bytes that reads zeros past the end.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&mut self) -> u8 {
+        let byte = self.bytes.get(self.at).copied().unwrap_or(0);
+        self.at += 1;
+        byte
+    }
+
+    fn take(&mut self, len: usize) -> &'a [u8] {
+        let start = self.at.min(self.bytes.len());
+        let end = (start + len).min(self.bytes.len());
+        self.at += len;
+        &self.bytes[start..end]
+    }
+
+    fn is_done(&self) -> bool {
+        self.at >= self.bytes.len()
+    }
+}
+
+/// The `client_drive` fuzz target's check: any run read by [`ops_from_bytes`]
+/// never panics, and the client agrees with the model at every step (so it
+/// never reconnects after CLOSED or a failed response, never sets a deadline
+/// in the past, and sends `Last-Event-ID` exactly when the id is not empty).
+pub fn client_drive(bytes: &[u8]) {
+    let (ops, initial_id, initial_ms, cap) = ops_from_bytes(bytes);
+    if let Err(message) = check(&ops, initial_id, initial_ms, cap) {
+        panic!("client disagrees with the model: {message}");
+    }
+}

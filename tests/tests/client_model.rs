@@ -91,3 +91,44 @@ fn wpt_eventsource_close_sequence() {
     ];
     check(&ops, "", 3000, None).unwrap();
 }
+
+#[test]
+fn fuzz_input_decoding_reaches_every_step() {
+    // A response, a body, time, an error, a reconnect, a 204, then close.
+    let bytes = [
+        0b0001_1001, // id "7" (bits 0-1), 3000 ms (bits 2-3), backoff on, cap 0
+        0,
+        0,
+        0, // response 200, text/event-stream
+        1,
+        9,
+        b'd',
+        b'a',
+        b't',
+        b'a',
+        b':',
+        b'x',
+        b'\n',
+        b'\n',
+        b'\n',
+        5, // network error
+        14,
+        0xFF,
+        0xFF, // advance 65535 * 64 ms
+        0,
+        5,
+        0, // response 204
+        7, // close
+    ];
+    let (ops, id, initial_ms, cap) = sse_core_tests::client_model::ops_from_bytes(&bytes);
+    assert_eq!((id, initial_ms, cap), ("7", 3000, Some(0)));
+    assert_eq!(ops.len(), 6, "{ops:?}");
+    sse_core_tests::client_model::client_drive(&bytes);
+    // Arbitrary garbage decodes and passes too.
+    for seed in 0..200u32 {
+        let garbage: Vec<u8> = (0..seed)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        sse_core_tests::client_model::client_drive(&garbage);
+    }
+}
