@@ -684,7 +684,9 @@ fn has_line_break(text: &str) -> bool {
 ///   type as `message`), preceded by its `retry` and followed by a no-data
 ///   report when the event has no data, with the right last event ID and
 ///   nothing discarded;
-/// - [`EventWriter`], given the data in pieces, writes the same bytes;
+/// - [`EventWriter`], given the data in pieces (the first one with the header
+///   to [`EventWriter::begin`] when the number of cuts is odd), writes the
+///   same bytes;
 /// - the data as a comment ([`encode_comment`], [`comment_len`] bytes)
 ///   decodes to nothing.
 pub fn encode_roundtrip(case: &EncodeCase<'_>) {
@@ -802,9 +804,19 @@ pub fn encode_roundtrip(case: &EncodeCase<'_>) {
         bounds.sort_unstable();
         let mut out = vec![0u8; len];
         let mut sink: &mut [u8] = &mut out;
-        let mut writer = EventWriter::begin(&header, &mut sink).expect("room for the header");
-        let mut start = 0;
-        for end in bounds.into_iter().chain([data.len()]) {
+        // An odd number of cuts: the first piece goes with the header to `begin`.
+        let mut bounds = bounds.into_iter();
+        let first = match case.cuts.len() % 2 {
+            1 => bounds.next().map(|end| &data[..end]),
+            _ => None,
+        };
+        let begin = match first {
+            Some(piece) => header.data(piece),
+            None => header,
+        };
+        let mut writer = EventWriter::begin(&begin, &mut sink).expect("room for the header");
+        let mut start = first.map_or(0, str::len);
+        for end in bounds.chain([data.len()]) {
             let piece = &data[start..end];
             let expected_len = writer.write_len(piece);
             assert_eq!(writer.write(piece, &mut sink), Ok(expected_len), "write");
