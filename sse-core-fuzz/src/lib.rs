@@ -413,15 +413,6 @@ fn last_event_id(item: &OwnedItem) -> Option<&str> {
     }
 }
 
-/// Open finding 1 (FUZZING.md): sse-core commits the id of a block whose
-/// limit error is found at dispatch (data or event type too long only once
-/// decoded: invalid UTF-8 grows into U+FFFD), but not the id of a block whose
-/// error is found as its bytes arrive. The same overflow so changes the last
-/// event ID or not depending on when it is seen. Until sse-core settles it,
-/// the check follows sse-core so that the fuzzer goes on looking for other
-/// faults; set this to `false` when failed blocks commit nothing.
-pub const OPEN_DISPATCH_ERROR_COMMITS_ID: bool = true;
-
 /// What the model knows of one block that has a field (one that the naive
 /// decoder reports, as an event or a no-data block).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -533,12 +524,9 @@ fn check_limited(limited: &Outcome, naive: &Outcome, body: &[u8], limits: Limits
                     "block {i}: {error}, but the naive decoder has {theirs:?}"
                 );
             }
+            // A failed block commits no id, wherever its error was found
+            // (finding 1 in FUZZING.md, fixed).
             clean = false;
-            if OPEN_DISPATCH_ERROR_COMMITS_ID && block.fails_at_dispatch {
-                if let Some(id) = &block.id {
-                    committed.clone_from(id);
-                }
-            }
             continue;
         }
         // A block that did not fail commits its id (R27), or keeps the last one.
@@ -587,8 +575,7 @@ fn check_limited(limited: &Outcome, naive: &Outcome, body: &[u8], limits: Limits
 ///   block, or an error;
 /// - an error comes exactly for the blocks the model says fail; a data error
 ///   only for data over the limit; a failed block gives a prefix of the naive
-///   decoder's `retry` items and commits no id (but see
-///   [`OPEN_DISPATCH_ERROR_COMMITS_ID`]);
+///   decoder's `retry` items and commits no id;
 /// - any other block gives the naive decoder's report and `retry` items, with
 ///   the last event ID that the blocks that did not fail committed;
 /// - without errors the outcomes are equal;

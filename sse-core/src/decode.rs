@@ -939,21 +939,41 @@ impl State {
             self.end_block();
             return None;
         }
-        // Step 1: commit the id, whether or not an event follows (R27).
-        self.committed = self.current;
         let (has_data, has_fields) = (self.has_data, self.has_fields);
         let (event_type_len, data_len) = (self.event_type_len, self.data_len);
         self.end_block();
         if !has_data {
-            // Step 2: no data, no event (R28).
+            // Step 1: commit the id, even with no event to dispatch (R27);
+            // step 2: no data, no event (R28).
+            self.committed = self.current;
             return has_fields.then_some(Ok(Reported::NoData));
         }
-        let limit = self.limits.event_type;
+        let event = Self::finish_event(parts, single, event_type_len, data_len, self.limits);
+        match event {
+            // Step 1 for a dispatched event (R27).
+            Ok(_) => self.committed = self.current,
+            // A block that breaks a limit is skipped whole, its id included,
+            // wherever the limit was found (see `DecodeError`).
+            Err(_) => self.current = self.committed,
+        }
+        Some(event)
+    }
+
+    /// Makes the event's type and data text (U+FFFD for invalid UTF-8, R8)
+    /// and checks them against the limits.
+    fn finish_event<'a>(
+        parts: &mut Parts<'_>,
+        single: Option<&'a [u8]>,
+        event_type_len: usize,
+        data_len: usize,
+        limits: Limits,
+    ) -> Result<Reported<'a>, DecodeError> {
+        let limit = limits.event_type;
         let Some(event_type_len) = utf8::repair_in_place(parts.event_type, event_type_len, limit)
         else {
-            return Some(Err(DecodeError::EventTypeTooLong { limit }));
+            return Err(DecodeError::EventTypeTooLong { limit });
         };
-        let limit = self.limits.data;
+        let limit = limits.data;
         let data = match single {
             Some(line) => match core::str::from_utf8(line) {
                 Ok(text) => Data::Borrowed(text),
@@ -967,14 +987,14 @@ impl State {
         let data = match data {
             Data::Buffered(len) => match utf8::repair_in_place(parts.data, len, limit) {
                 Some(len) => Data::Buffered(len),
-                None => return Some(Err(DecodeError::DataTooLong { limit })),
+                None => return Err(DecodeError::DataTooLong { limit }),
             },
             borrowed => borrowed,
         };
-        Some(Ok(Reported::Event {
+        Ok(Reported::Event {
             event_type_len,
             data,
-        }))
+        })
     }
 }
 

@@ -263,3 +263,28 @@ fn zero_capacity_decoder_still_dispatches_empty_data() {
         ]
     );
 }
+
+#[test]
+fn a_block_failing_at_dispatch_commits_no_id_like_one_failing_early() {
+    // Fuzz finding 1 (FUZZING.md): "\xFF\xFF" is 2 raw bytes but 6 decoded
+    // (two U+FFFD), so its overflow is only known at the blank line. Either
+    // way the failed block is skipped whole, its id included.
+    let limits = Limits::new().max_data(4).max_event_type(4).max_id(4);
+    let body =
+        b"id: 1\ndata: \xFF\xFF\n\nid: 2\ndata: 12345\n\nevent: \xFF\xFF\ndata: y\n\ndata: ok\n\n";
+    let outcome = drive::decode_limited(&[body], limits);
+    assert_eq!(
+        outcome.items,
+        [
+            OwnedItem::Error(DecodeError::DataTooLong { limit: 4 }.to_string()),
+            OwnedItem::Error(DecodeError::DataTooLong { limit: 4 }.to_string()),
+            OwnedItem::Error(DecodeError::EventTypeTooLong { limit: 4 }.to_string()),
+            next_event("ok", ""),
+        ]
+    );
+    assert_eq!(outcome.last_event_id, "");
+    for cut in 0..body.len() {
+        let pieces = drive::split_at(body, &[cut]);
+        assert_eq!(drive::decode_limited(&pieces, limits), outcome, "cut {cut}");
+    }
+}
