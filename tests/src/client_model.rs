@@ -402,3 +402,24 @@ pub fn client_drive(bytes: &[u8]) {
         panic!("client disagrees with the model: {message}");
     }
 }
+
+/// A `client_drive` input (see [`ops_from_bytes`]) that opens a stream, sends
+/// `body` in pieces, ends it, waits, reconnects, sends `body` again and
+/// closes: seeds that start the fuzzer from realistic runs.
+pub fn seed_from_body(body: &[u8]) -> Vec<u8> {
+    let mut seed = vec![0b0001_1001];
+    let send_body = |seed: &mut Vec<u8>| {
+        seed.extend_from_slice(&[0, 0, 0]); // 200, text/event-stream
+        for piece in body.chunks(63) {
+            seed.push(1);
+            seed.push(piece.len() as u8);
+            seed.extend_from_slice(piece);
+        }
+        seed.push(4); // end of body
+        seed.extend_from_slice(&[6, 0xB8, 0x0B]); // 3000 ms pass
+    };
+    send_body(&mut seed);
+    send_body(&mut seed);
+    seed.push(7); // close
+    seed
+}

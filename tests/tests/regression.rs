@@ -18,10 +18,11 @@ mod checks;
 type Check = fn(&[u8]);
 
 /// The byte targets, each with its check.
-const BYTE_TARGETS: [(&str, Check); 3] = [
+const BYTE_TARGETS: [(&str, Check); 4] = [
     ("decode_chunked", checks::decode_chunked),
     ("decode_small_capacity", checks::decode_small_capacity),
     ("field_layer", checks::field_layer),
+    ("client_drive", sse_core_tests::client_model::client_drive),
 ];
 
 fn regression_dir() -> PathBuf {
@@ -180,6 +181,10 @@ fn write_fuzz_seed_corpus() {
         let initial = u8::from(!vector.initial_id().is_empty());
         // Limits for decode_small_capacity: data 1-16, type 0-15, id 0-15.
         let (settings, extra) = [(0x33, 0x4), (0x00, 0x0), (0x7F, 0x8), (0x21, 0x2)][i % 4];
+        if body.len() <= sse_core_tests::client_model::MAX_BODY / 2 {
+            let seed = sse_core_tests::client_model::seed_from_body(&body);
+            seeds.push(("client_drive", seed));
+        }
         for chunks in [&given, &halves] {
             seeds.push(("decode_chunked", checks::byte_seed(initial, 0, chunks)));
             seeds.push(("field_layer", checks::byte_seed(0, 0, chunks)));
