@@ -88,3 +88,45 @@ fn decoding_a_large_mixed_stream_allocates_nothing() {
         "the 3000-byte event should hit the 2048 limit"
     );
 }
+
+#[test]
+fn encoding_allocates_nothing() {
+    use sse_core::{EventWriter, Message, encode, encode_comment, encoded_len};
+    let texts = [
+        "",
+        "plain",
+        "lines\nand\r\nbreaks\r",
+        " leading space, 中文, 😀",
+        "data: looks like a field\n\nid: 9",
+    ];
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut small = [0u8; 8];
+    let mut ring: heapless::Vec<u8, 4096> = heapless::Vec::new();
+    let mut total = 0;
+    let before = allocations();
+    for round in 0..200u64 {
+        for text in texts {
+            let message = Message::new()
+                .event_type("token")
+                .id("42")
+                .retry(round)
+                .data(text);
+            total += encoded_len(&message).unwrap();
+            total += encode(&message, &mut buf).unwrap();
+            assert!(encode(&message, &mut small).is_err());
+            assert!(encode(&Message::new().id("a\nb"), &mut buf).is_err());
+            let mut sink: &mut [u8] = &mut buf;
+            total += encode_comment(text, &mut sink).unwrap();
+            ring.clear();
+            let mut writer =
+                EventWriter::begin(&Message::new().event_type("blob"), &mut ring).unwrap();
+            for piece in text.split_inclusive(['\n', '\r']) {
+                total += writer.write(piece, &mut ring).unwrap();
+            }
+            total += writer.finish(&mut ring).unwrap();
+        }
+    }
+    let after = allocations();
+    assert_eq!(after - before, 0, "encoding allocated");
+    assert!(total > 10_000);
+}
