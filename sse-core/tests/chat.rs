@@ -32,23 +32,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use serde_json::{Value, json};
 use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
 
+mod common;
+use common::example;
+
 /// How long any one test may take before it fails.
 const WATCHDOG: Duration = Duration::from_secs(60);
-
-fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/chat-<hash> -> target/<profile>/examples/<name>
-    let mut path = std::env::current_exe().expect("test binary path");
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.exists(),
-        "{} not built: run `cargo build -p sse-core --examples` (plain `cargo test` builds it)",
-        path.display()
-    );
-    path
-}
 
 /// Percent-encodes everything but unreserved characters.
 fn percent_encode(text: &str) -> String {

@@ -6,14 +6,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
 
-fn example(name: &str) -> std::path::PathBuf {
-    let mut path = std::env::current_exe().expect("test binary path");
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    path
-}
+mod common;
+use common::example;
 
 #[test]
 fn tail_follows_retry_last_event_id_and_stops_on_204() {
