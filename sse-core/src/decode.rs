@@ -559,8 +559,21 @@ impl<S: Storage> Decoder<S> {
     /// ```
     #[must_use]
     pub fn with_limits(mut self, limits: Limits) -> Self {
-        self.state.limits = limits.min(self.state.capacities);
+        self.set_limits(limits);
         self
+    }
+
+    /// Sets the limits in place, for a decoder too large to move (in a
+    /// `static` or a `Box`). They apply to what is decoded from then on.
+    ///
+    /// ```
+    /// use sse_core::{Decoder, InlineBuffers, Limits};
+    /// let mut decoder = Box::new(Decoder::<InlineBuffers<{ 1 << 20 }>>::new());
+    /// decoder.set_limits(Limits::new().max_data(100));
+    /// assert_eq!(decoder.limits().data(), 100);
+    /// ```
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.state.limits = limits.min(self.state.capacities);
     }
 
     /// Reports comments as [`Item::Comment`] (they are ignored by default, R18).

@@ -71,6 +71,7 @@ pub fn split_at<'a>(body: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 
 /// Decodes `body` with a decoder limited by `limits`.
 pub fn decode_limited(chunks: &[&[u8]], limits: Limits) -> Outcome {
-    let mut decoder = Box::new(BigDecoder::new().with_limits(limits));
+    let mut decoder = Box::new(BigDecoder::new());
+    decoder.set_limits(limits);
     run(&mut decoder, chunks)
 }
