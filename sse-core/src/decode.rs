@@ -134,6 +134,7 @@ mod sealed {
     #[allow(unreachable_pub)]
     pub trait Sealed {
         fn parts(&mut self) -> super::Parts<'_>;
+        fn data(&mut self) -> &mut [u8];
         fn id(&self, index: usize) -> &[u8];
         fn capacities(&self) -> super::Limits;
     }
@@ -199,6 +200,9 @@ impl<const DATA: usize, const EVENT_TYPE: usize, const ID: usize> sealed::Sealed
             event_type: &mut self.event_type,
             ids: [a, b, c],
         }
+    }
+    fn data(&mut self) -> &mut [u8] {
+        &mut self.data
     }
     fn id(&self, index: usize) -> &[u8] {
         &self.ids[index]
@@ -283,6 +287,9 @@ impl sealed::Sealed for SliceBuffers<'_> {
             event_type: self.event_type,
             ids: [a, b, c],
         }
+    }
+    fn data(&mut self) -> &mut [u8] {
+        self.data
     }
     fn id(&self, index: usize) -> &[u8] {
         self.ids[index]
@@ -682,6 +689,16 @@ impl<S: Storage> Decoder<S> {
         &'s mut self,
         input: &mut &'a [u8],
     ) -> Option<Result<Item<'s>, DecodeError>> {
+        if self.state.in_data_line() {
+            // The middle of a long data line, the usual case for small pieces
+            // and long lines: only the data buffer is needed.
+            if let Some(error) = self.state.data_piece(self.storage.data(), input) {
+                return self.state.fail(error);
+            }
+            if input.is_empty() {
+                return None;
+            }
+        }
         self.state.next(self.storage.parts(), input)
     }
 
@@ -757,6 +774,21 @@ impl State {
         Some(Err(error))
     }
 
+    /// Whether the next input continues a `data` line of a block being kept.
+    #[inline]
+    fn in_data_line(&self) -> bool {
+        self.mid_line && !self.skipping && self.fields.in_value() == Some(FieldName::Data)
+    }
+
+    /// Takes the next piece of the `data` line being read (see
+    /// [`in_data_line`](Self::in_data_line)) from `input`.
+    #[inline]
+    fn data_piece(&mut self, data: &mut [u8], input: &mut &[u8]) -> Option<DecodeError> {
+        let value = self.fields.value_piece(FieldName::Data, input)?;
+        self.mid_line = !value.end_of_line;
+        self.push_data(data, false, value.bytes)
+    }
+
     fn next<'s, 'a: 's>(
         &'s mut self,
         mut parts: Parts<'s>,
@@ -804,7 +836,7 @@ impl State {
                     // Lines are joined with LF (R23, R29).
                     let joined = first && self.has_data;
                     self.has_data = true;
-                    if let Some(error) = self.push_data(&mut parts, joined, value.bytes) {
+                    if let Some(error) = self.push_data(parts.data, joined, value.bytes) {
                         return self.fail(error);
                     }
                 }
@@ -855,16 +887,12 @@ impl State {
     }
 
     /// Appends raw bytes, after an LF if `joined`, to the data buffer, or says why not.
-    fn push_data(
-        &mut self,
-        parts: &mut Parts<'_>,
-        joined: bool,
-        bytes: &[u8],
-    ) -> Option<DecodeError> {
+    #[inline]
+    fn push_data(&mut self, data: &mut [u8], joined: bool, bytes: &[u8]) -> Option<DecodeError> {
         let limit = self.limits.data;
         let start = self.data_len + usize::from(joined);
         let end = start + bytes.len();
-        let Some(buf) = parts.data.get_mut(..end).filter(|_| end <= limit) else {
+        let Some(buf) = data.get_mut(..end).filter(|_| end <= limit) else {
             return Some(DecodeError::DataTooLong { limit });
         };
         if joined {

@@ -187,6 +187,34 @@ impl FieldParser {
         !matches!(self.state, State::LineStart) || matches!(self.bom, Bom::Matched(1 | 2))
     }
 
+    /// The field whose value is being read, if the parser is inside one.
+    #[inline]
+    pub(crate) fn in_value(&self) -> Option<FieldName> {
+        match self.state {
+            State::InValue(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// [`next_token`](Self::next_token) when [`in_value`](Self::in_value) is
+    /// `Some(name)`: the next piece of that value, if `input` is not empty.
+    #[inline]
+    pub(crate) fn value_piece<'a>(
+        &mut self,
+        name: FieldName,
+        input: &mut &'a [u8],
+    ) -> Option<Value<'a>> {
+        debug_assert_eq!(self.in_value(), Some(name));
+        let bytes: &'a [u8] = input;
+        if bytes.is_empty() {
+            return None;
+        }
+        match self.value(name, bytes, input) {
+            Token::Value(value) => Some(value),
+            Token::BlankLine => None,
+        }
+    }
+
     /// Ends the response body and makes the parser ready for a new one.
     ///
     /// Returns `true` when an unterminated line was discarded (R15, R34).
@@ -471,13 +499,27 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
         offset += 8;
     }
     let rest = bytes.get(offset..).unwrap_or_default();
-    if rest.len() < 8 {
+    if rest.len() >= 8 {
+        return memchr::memchr2(b'\r', b'\n', rest).map(|i| i + offset);
+    }
+    let n = rest.len();
+    let word = if n >= 4 {
+        // 4 to 7 bytes (small pieces): two overlapping 4-byte reads; the
+        // bytes past the end are zero, which is neither CR nor LF.
+        let read = |at: usize| {
+            let mut word = [0u8; 4];
+            word.copy_from_slice(&rest[at..at + 4]);
+            u64::from(u32::from_le_bytes(word))
+        };
+        read(0) | read(n - 4) << ((n - 4) * 8)
+    } else {
         return rest
             .iter()
             .position(|&b| b == b'\n' || b == b'\r')
             .map(|i| i + offset);
-    }
-    memchr::memchr2(b'\r', b'\n', rest).map(|i| i + offset)
+    };
+    let found = matches(word, b'\n') | matches(word, b'\r');
+    (found != 0).then(|| offset + (found.trailing_zeros() / 8) as usize)
 }
 
 #[cfg(test)]
@@ -601,6 +643,13 @@ mod tests {
                     assert_eq!(find_line_end(&buf[..len]), Some(at), "len {len} at {at}");
                 }
             }
+            // No terminator: the tricky bytes alone, then with a terminator
+            // just past the end (short pieces are read in overlapping words).
+            buf = [b'\n'; 40];
+            buf[..len].iter_mut().enumerate().for_each(|(i, b)| {
+                *b = [0x0B, 0x0C, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x09][i % 8];
+            });
+            assert_eq!(find_line_end(&buf[..len]), None, "len {len}");
         }
     }
 
