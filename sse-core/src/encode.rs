@@ -87,6 +87,11 @@ impl<'a> Message<'a> {
 
     /// Sets the id. It must not contain CR, LF or NUL.
     ///
+    /// Spaces and tabs at its ends are kept on the wire and by the receiver's
+    /// decoder, but some clients drop them from the `Last-Event-ID` header
+    /// they reconnect with (see [`parse_last_event_id`](crate::parse_last_event_id)):
+    /// ids meant for resuming are best without them.
+    ///
     /// ```
     /// let message = sse_core::Message::new().id("17");
     /// assert_eq!(message.id_text(), Some("17"));

@@ -24,6 +24,11 @@ use crate::time::Instant;
 /// value, so any space still there is part of the id. An id that had spaces at
 /// its ends and went through a proxy that trims them will not be found; in a
 /// [`ReplayBuffer`] that is a [`Replay::Gap`], never a wrong replay.
+/// Browsers trim too: Chromium (156) sends the header without the spaces and
+/// tabs at the ends of its last event ID, although its `lastEventId` keeps
+/// them (`tests/tests/browser.rs` avoids such ids for that reason). A server
+/// whose clients include browsers should mint ids that do not begin or end
+/// with a space or a tab.
 ///
 /// If you want to treat a malformed header differently from an absent one,
 /// test for it: a non-empty value for which this returns `None` is malformed.
