@@ -21,19 +21,21 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
 
 mod common;
 use common::example;
+
+#[path = "../../tests/browser/chromium.rs"]
+mod chromium;
+use chromium::{Browser, chromium_path};
 
 /// How long any one test may take before it fails.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -528,7 +530,7 @@ fn stream_fields_heartbeats_replay_reset_and_204() {
 #[test]
 fn chromium_shows_the_whole_answer_and_saves_a_screenshot() {
     let started = Instant::now();
-    let chromium = chromium_path();
+    let chromium = chromium_path("chat browser");
     const DROP_EVERY: usize = 9;
     let chat = Chat::start(&[
         "--drop-every",
@@ -557,6 +559,8 @@ fn chromium_shows_the_whole_answer_and_saves_a_screenshot() {
     let mut browser = Browser::launch(
         &chromium,
         &chat.url(&format!("/?q={}", percent_encode(question))),
+        &["--window-size=900,720", "--hide-scrollbars"],
+        "chat-browser",
     );
     let page = browser.page_session();
     browser
@@ -723,243 +727,4 @@ fn base64_decode(text: &str) -> Vec<u8> {
         }
     }
     out
-}
-
-/// Where Chromium is; fails when it is not installed.
-fn chromium_path() -> PathBuf {
-    let path = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    assert!(
-        path.is_file(),
-        "chromium not installed ({} is missing): run `.ci/install-browser` (apt-get install \
-         chromium) or set CHROMIUM to a Chromium binary. The chat browser test never passes \
-         without a browser.",
-        path.display()
-    );
-    path
-}
-
-/// Headless Chromium driven over the DevTools protocol on a pipe
-/// (`--remote-debugging-pipe`: commands on its fd 3, replies on its fd 4,
-/// JSON messages ended by NUL), in its own process group with a fresh
-/// profile; killed (the whole group) when dropped.
-struct Browser {
-    child: Child,
-    commands: ChildStdin,
-    replies: Receiver<Value>,
-    next_id: u64,
-    dir: PathBuf,
-    log: PathBuf,
-}
-
-impl Browser {
-    fn launch(chromium: &Path, url: &str) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("chat-browser-{}-{nanos}", std::process::id()));
-        let profile = dir.join("profile");
-        fs::create_dir_all(&profile).expect("create the browser's temporary directory");
-        let log = dir.join("chromium.log");
-        let stderr = fs::File::create(&log).expect("create the browser's log");
-        // The shell moves the pipes to fds 3 and 4, then becomes Chromium.
-        let mut child = Command::new("sh")
-            .args(["-c", "exec 3<&0 4>&1 0</dev/null 1>&2; exec \"$0\" \"$@\""])
-            .arg(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--no-first-run",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-dev-shm-usage",
-                "--no-default-browser-check",
-                "--remote-debugging-pipe",
-                "--window-size=900,720",
-                "--hide-scrollbars",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(url)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(stderr)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
-        let commands = child.stdin.take().unwrap();
-        let mut output = child.stdout.take().unwrap();
-        let (send, replies) = mpsc::channel();
-        thread::spawn(move || {
-            let mut pending = Vec::new();
-            let mut buf = [0u8; 64 * 1024];
-            while let Ok(n @ 1..) = output.read(&mut buf) {
-                pending.extend_from_slice(&buf[..n]);
-                while let Some(end) = pending.iter().position(|&b| b == 0) {
-                    let message: Vec<u8> = pending.drain(..=end).collect();
-                    if let Ok(value) = serde_json::from_slice(&message[..end]) {
-                        if send.send(value).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
-        Self {
-            child,
-            commands,
-            replies,
-            next_id: 0,
-            dir,
-            log,
-        }
-    }
-
-    /// Sends a command and waits for its reply: the result, or the error.
-    fn call(
-        &mut self,
-        session: Option<&str>,
-        method: &str,
-        params: Value,
-    ) -> Result<Value, String> {
-        self.call_within(Duration::from_secs(20), session, method, params)
-    }
-
-    fn call_within(
-        &mut self,
-        limit: Duration,
-        session: Option<&str>,
-        method: &str,
-        params: Value,
-    ) -> Result<Value, String> {
-        self.next_id += 1;
-        let id = self.next_id;
-        let mut message = json!({ "id": id, "method": method, "params": params });
-        if let Some(session) = session {
-            message["sessionId"] = json!(session);
-        }
-        let mut bytes = serde_json::to_vec(&message).unwrap();
-        bytes.push(0);
-        self.commands
-            .write_all(&bytes)
-            .and_then(|()| self.commands.flush())
-            .map_err(|e| format!("{method}: cannot write to chromium: {e}"))?;
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.replies.recv_timeout(left) {
-                Ok(reply) if reply["id"] == json!(id) => {
-                    return match reply.get("error") {
-                        Some(error) => Err(format!("{method}: {error}")),
-                        None => Ok(reply["result"].clone()),
-                    };
-                }
-                Ok(_) => {} // an event, or a late reply
-                Err(RecvTimeoutError::Timeout) => return Err(format!("{method}: no reply")),
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(format!("{method}: chromium closed the pipe"));
-                }
-            }
-        }
-    }
-
-    /// Attaches to the page the browser opened; returns the session id.
-    fn page_session(&mut self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let targets = self
-                .call(None, "Target.getTargets", json!({}))
-                .unwrap_or_else(|e| self.fail(&e));
-            let page = targets["targetInfos"]
-                .as_array()
-                .and_then(|targets| targets.iter().find(|t| t["type"] == json!("page")))
-                .and_then(|t| t["targetId"].as_str().map(str::to_string));
-            if let Some(target) = page {
-                let attached = self
-                    .call(
-                        None,
-                        "Target.attachToTarget",
-                        json!({ "targetId": target, "flatten": true }),
-                    )
-                    .unwrap_or_else(|e| self.fail(&e));
-                return attached["sessionId"]
-                    .as_str()
-                    .unwrap_or_else(|| self.fail("no session id"))
-                    .to_string();
-            }
-            if Instant::now() > deadline {
-                self.fail("chromium opened no page");
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Evaluates a JavaScript expression in the page; returns its value.
-    fn evaluate(&mut self, session: &str, expression: &str) -> Result<Value, String> {
-        let result = self.call(
-            Some(session),
-            "Runtime.evaluate",
-            json!({ "expression": expression, "returnByValue": true }),
-        )?;
-        Ok(result["result"]["value"].clone())
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    fn fail(&self, what: &str) -> ! {
-        let text = fs::read(&self.log).map_or_else(
-            |e| format!("(cannot read {}: {e})", self.log.display()),
-            |bytes| String::from_utf8_lossy(&bytes).into_owned(),
-        );
-        // D-Bus is absent in containers; its errors hide the useful lines.
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.contains(":ERROR:dbus/"))
-            .collect();
-        panic!(
-            "{what}\n\nchromium's stderr (last lines):\n{}",
-            lines[lines.len().saturating_sub(30)..].join("\n")
-        );
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let group = self.child.id().to_string();
-        let signal = |name: &str| {
-            let _ = Command::new("sh")
-                .args([
-                    "-c",
-                    "kill -s \"$1\" -- \"-$2\" 2>/dev/null",
-                    "sh",
-                    name,
-                    &group,
-                ])
-                .status();
-        };
-        let _ = self.call_within(Duration::from_secs(2), None, "Browser.close", json!({}));
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while self.exited().is_none() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
-        signal("TERM");
-        thread::sleep(Duration::from_millis(50));
-        signal("KILL");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!(
-                "chromium's profile and log are kept in {}",
-                self.dir.display()
-            );
-        } else {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
 }

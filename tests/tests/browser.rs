@@ -13,21 +13,21 @@
 #![cfg(all(unix, not(miri)))]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sse_core::{
     EncodeError, EventWriter, KEEP_ALIVE, Message, encode, encode_comment, encoded_len,
 };
 use sse_core_tests::{OwnedEvent, naive};
+
+#[path = "../browser/chromium.rs"]
+mod chromium;
+use chromium::{Browser, chromium_path};
 
 /// The page; it fetches `/types`, then opens `/events`.
 const PAGE: &str = include_str!("../browser/page.html");
@@ -45,7 +45,7 @@ const LAST_ID: &str = "last-\u{1F3AF} id \u{2713}";
 #[test]
 fn chromium_receives_exactly_what_was_encoded() {
     let started = Instant::now();
-    let chromium = chromium_path();
+    let chromium = chromium_path("browser interop");
 
     let plan = plan();
     let stream = encode_plan(&plan);
@@ -67,7 +67,7 @@ fn chromium_receives_exactly_what_was_encoded() {
 
     let server = Server::start(stream, &types);
     let url = format!("http://{}/", server.address);
-    let mut browser = Browser::launch(&chromium, &url);
+    let mut browser = Browser::launch(&chromium, &url, &[], "browser");
     let report = server.wait_for_report(&mut browser);
 
     let received: Vec<OwnedEvent> = report.events;
@@ -1113,126 +1113,4 @@ fn read_request(connection: &mut TcpStream) -> io::Result<Option<Request>> {
     }
     request.body.truncate(length);
     Ok(Some(request))
-}
-
-// ---------------------------------------------------------------------------
-// The browser.
-
-/// Where Chromium is; fails when it is not installed.
-fn chromium_path() -> PathBuf {
-    let path = std::env::var_os("CHROMIUM")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
-    if path.is_file() {
-        return path;
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    if ci {
-        panic!(
-            "chromium not installed ({} is missing); .ci/install-browser installs it. \
-             CI is set: the browser interop test must run there.",
-            path.display()
-        );
-    }
-    panic!(
-        "chromium not installed ({} is missing): run `.ci/install-browser` (apt-get install \
-         chromium) or set CHROMIUM to a Chromium binary. The browser interop test never \
-         passes without a browser.",
-        path.display()
-    );
-}
-
-/// Headless Chromium in its own process group, with a fresh profile; killed
-/// (the whole group) when dropped.
-struct Browser {
-    child: Child,
-    dir: PathBuf,
-    log: PathBuf,
-}
-
-impl Browser {
-    fn launch(chromium: &Path, url: &str) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("browser-{}-{nanos}", std::process::id()));
-        let profile = dir.join("profile");
-        fs::create_dir_all(&profile).expect("create the browser's temporary directory");
-        let log = dir.join("chromium.log");
-        let stderr = File::create(&log).expect("create the browser's log");
-        let stdout = stderr.try_clone().expect("clone the log file");
-        let child = Command::new(chromium)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--no-first-run",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-dev-shm-usage",
-                "--no-default-browser-check",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .stderr(stderr)
-            .process_group(0)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromium.display()));
-        Self { child, dir, log }
-    }
-
-    fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-
-    fn log_tail(&self, lines: usize) -> String {
-        let text = fs::read(&self.log).map_or_else(
-            |e| format!("(cannot read {}: {e})", self.log.display()),
-            |bytes| String::from_utf8_lossy(&bytes).into_owned(),
-        );
-        // D-Bus is absent in containers; its errors hide the useful lines.
-        let all: Vec<&str> = text
-            .lines()
-            .filter(|l| !l.contains(":ERROR:dbus/"))
-            .collect();
-        all[all.len().saturating_sub(lines)..].join("\n")
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let group = self.child.id().to_string();
-        let signal = |name: &str| {
-            let _ = Command::new("sh")
-                .args([
-                    "-c",
-                    "kill -s \"$1\" -- \"-$2\" 2>/dev/null",
-                    "sh",
-                    name,
-                    &group,
-                ])
-                .status();
-        };
-        signal("TERM");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while self.exited().is_none() && Instant::now() < deadline {
-            thread::sleep(Duration::from_millis(20));
-        }
-        signal("KILL");
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!(
-                "chromium's profile and log are kept in {}",
-                self.dir.display()
-            );
-        } else {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
 }
