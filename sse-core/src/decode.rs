@@ -1,7 +1,7 @@
 //! The event layer: whole events from a `text/event-stream` body (R16-R35).
 
 use crate::error::{BufferTooSmall, DecodeError};
-use crate::field::{FieldName, FieldParser, Token, Value};
+use crate::field::{FieldName, FieldParser, SimpleLine, Token, Value};
 use crate::utf8;
 
 /// Maximum sizes for the parts of one event, in bytes of decoded UTF-8.
@@ -671,9 +671,12 @@ impl<S: Storage> Decoder<S> {
     /// something to report.
     ///
     /// Returns `None` when all of `input` has been used: feed the next chunk.
-    /// Work is linear in the input however it is chunked: no byte is looked at
-    /// twice across calls. An `Err` reports an event that broke a limit; that
-    /// event is skipped and decoding goes on with the next call.
+    /// Work is linear in the input however it is chunked: a byte is looked at
+    /// once, or twice when the start of a block that looked simple (comments
+    /// and one `data` line, taken whole in one step) turns out to need the
+    /// general path, and never again in a later call. An `Err` reports an
+    /// event that broke a limit; that event is skipped and decoding goes on
+    /// with the next call.
     ///
     /// ```
     /// use sse_core::{Decoder, InlineBuffers, Item};
@@ -685,6 +688,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.next(&mut input).unwrap().unwrap().event().unwrap().data(), "x");
     /// ```
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next<'s, 'a: 's>(
         &'s mut self,
         input: &mut &'a [u8],
@@ -698,6 +702,12 @@ impl<S: Storage> Decoder<S> {
             if input.is_empty() {
                 return None;
             }
+        } else if let Some(data) = self.state.whole_block(input) {
+            return Some(Ok(Item::Event(Event {
+                event_type: "message",
+                data,
+                last_event_id: self.last_event_id(),
+            })));
         }
         self.state.next(self.storage.parts(), input)
     }
@@ -789,6 +799,47 @@ impl State {
         self.push_data(data, false, value.bytes)
     }
 
+    /// The fast path for the most common blocks, when they lie whole in
+    /// `input`: comments, blank lines, and one `data` line ending with a blank
+    /// line, which is dispatched without a copy: the shapes of LLM token
+    /// streams and heartbeats. Returns the event's data, having used the lines
+    /// up to its blank line as [`next`](Self::next) would (R17-R19, R23,
+    /// R27-R30); `None` at anything else, with `input` left at the start of
+    /// the block that needs the general path (blocks of comments only are
+    /// used up before it).
+    #[inline(never)]
+    fn whole_block<'a>(&mut self, input: &mut &'a [u8]) -> Option<&'a str> {
+        if self.has_fields || self.skipping {
+            return None;
+        }
+        let mut ahead = self.fields.lookahead(input)?;
+        let mut data = None;
+        loop {
+            match ahead.next_line()? {
+                SimpleLine::Data(value) if data.is_none() => data = Some(value),
+                SimpleLine::Comment if !self.comments => {}
+                SimpleLine::Blank => {
+                    let Some(value) = data else {
+                        // Comments only: nothing to dispatch (R28).
+                        self.fields.catch_up(&ahead, input);
+                        continue;
+                    };
+                    // Over the limit, or not UTF-8: the general path reports
+                    // or repairs it.
+                    if value.len() > self.limits.data {
+                        return None;
+                    }
+                    let text = core::str::from_utf8(value).ok()?;
+                    self.fields.catch_up(&ahead, input);
+                    // Step 1 of dispatch (R27): the block set no id.
+                    self.committed = self.current;
+                    return Some(text);
+                }
+                _ => return None,
+            }
+        }
+    }
+
     fn next<'s, 'a: 's>(
         &'s mut self,
         mut parts: Parts<'s>,
@@ -797,7 +848,7 @@ impl State {
         // The block's only data line so far, when it lies whole in `input`: it
         // is handed out without a copy if the blank line comes in `input` too.
         let mut single: Option<&'a [u8]> = None;
-        loop {
+        let reported = loop {
             let Some(token) = self.fields.next_token(input) else {
                 self.spill(&mut parts, &mut single);
                 return None;
@@ -805,8 +856,7 @@ impl State {
             let value = match token {
                 Token::BlankLine => {
                     if let Some(reported) = self.blank_line(&mut parts, &mut single) {
-                        let (committed, id_len) = (self.committed, self.id_len[self.committed]);
-                        return Some(reported.map(|r| r.into_item(parts, committed, id_len)));
+                        break reported;
                     }
                     continue;
                 }
@@ -874,7 +924,9 @@ impl State {
                 }
                 FieldName::Comment | FieldName::Unknown => {}
             }
-        }
+        };
+        let (committed, id_len) = (self.committed, self.id_len[self.committed]);
+        Some(reported.map(|r| r.into_item(parts, committed, id_len)))
     }
 
     /// Copies the borrowed single data line into the data buffer.

@@ -109,6 +109,79 @@ pub enum Token<'a> {
     BlankLine,
 }
 
+/// A line read by [`Lookahead::next_line`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SimpleLine<'a> {
+    /// A blank line.
+    Blank,
+    /// A comment line.
+    Comment,
+    /// A `data:` line and its value (one leading space removed, raw bytes).
+    Data(&'a [u8]),
+}
+
+/// Whole lines read ahead of a [`FieldParser`] without moving it, for the
+/// event layer's fast path: it reads a block and either uses it all (see
+/// [`FieldParser::catch_up`]) or leaves it to
+/// [`next_token`](FieldParser::next_token). Only the simplest lines are
+/// read; for anything else [`next_line`](Self::next_line) gives `None`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lookahead<'a> {
+    /// The input after the lines read.
+    rest: &'a [u8],
+    /// The last line read ended with CR (R13).
+    pending_cr: bool,
+}
+
+impl<'a> Lookahead<'a> {
+    /// The next line, if it lies whole (with its end) in the input and is a
+    /// blank line, a comment, or a `data` line with a colon. `None` for
+    /// anything else: another field, a line cut by the end of the input.
+    #[inline]
+    pub(crate) fn next_line(&mut self) -> Option<SimpleLine<'a>> {
+        let bytes = match self.rest {
+            // The LF of a CRLF (R13).
+            [b'\n', rest @ ..] if self.pending_cr => rest,
+            bytes => bytes,
+        };
+        let line = match *bytes.first()? {
+            b'\n' | b'\r' => {
+                self.pending_cr = bytes[0] == b'\r';
+                self.rest = &bytes[1..];
+                return Some(SimpleLine::Blank);
+            }
+            _ => known_prefix(bytes)?,
+        };
+        let value = match line {
+            (FieldName::Comment | FieldName::Data, skip) => &bytes[skip..],
+            _ => return None,
+        };
+        // One leading space is removed (R19).
+        let value = value.strip_prefix(b" ").unwrap_or(value);
+        let end = find_line_end(value)?;
+        self.pending_cr = value[end] == b'\r';
+        self.rest = &value[end + 1..];
+        Some(match line.0 {
+            FieldName::Data => SimpleLine::Data(&value[..end]),
+            _ => SimpleLine::Comment,
+        })
+    }
+}
+
+/// A comment's colon or a known field's name and colon at the start of
+/// `bytes`: which it is, and its length.
+#[inline]
+fn known_prefix(bytes: &[u8]) -> Option<(FieldName, usize)> {
+    match *bytes.first()? {
+        b':' => Some((FieldName::Comment, 1)),
+        b'd' if bytes.starts_with(b"data:") => Some((FieldName::Data, 5)),
+        b'i' if bytes.starts_with(b"id:") => Some((FieldName::Id, 3)),
+        b'e' if bytes.starts_with(b"event:") => Some((FieldName::Event, 6)),
+        b'r' if bytes.starts_with(b"retry:") => Some((FieldName::Retry, 6)),
+        _ => None,
+    }
+}
+
 /// The longest field name that can be a known one (`event`, `retry`).
 const MAX_KNOWN_NAME: usize = 5;
 
@@ -215,6 +288,25 @@ impl FieldParser {
         }
     }
 
+    /// Starts reading whole lines ahead of the parser from `input`, if the
+    /// parser is at the start of a line past the BOM (see [`Lookahead`]).
+    #[inline]
+    pub(crate) fn lookahead<'a>(&self, input: &'a [u8]) -> Option<Lookahead<'a>> {
+        (self.state == State::LineStart && self.bom == Bom::Done).then_some(Lookahead {
+            rest: input,
+            pending_cr: self.pending_cr,
+        })
+    }
+
+    /// Moves the parser and `input` to where `ahead` stands: the start of a
+    /// line, after the lines `ahead` read. Those lines are then used, as if
+    /// [`next_token`](Self::next_token) had returned them.
+    #[inline]
+    pub(crate) fn catch_up<'a>(&mut self, ahead: &Lookahead<'a>, input: &mut &'a [u8]) {
+        *input = ahead.rest;
+        self.pending_cr = ahead.pending_cr;
+    }
+
     /// Ends the response body and makes the parser ready for a new one.
     ///
     /// Returns `true` when an unterminated line was discarded (R15, R34).
@@ -285,12 +377,7 @@ impl FieldParser {
                 *input = &bytes[1..];
                 return Some(Token::BlankLine);
             }
-            b':' => (FieldName::Comment, 1),
-            b'd' if bytes.starts_with(b"data:") => (FieldName::Data, 5),
-            b'i' if bytes.starts_with(b"id:") => (FieldName::Id, 3),
-            b'e' if bytes.starts_with(b"event:") => (FieldName::Event, 6),
-            b'r' if bytes.starts_with(b"retry:") => (FieldName::Retry, 6),
-            _ => return None,
+            _ => known_prefix(bytes)?,
         };
         let rest = &bytes[skip..];
         let rest = match rest.first() {
@@ -314,7 +401,7 @@ impl FieldParser {
 
     /// Reads a value from `bytes` (non-empty, or the line ends there) up to the
     /// end of the line or of the input.
-    #[inline]
+    #[inline(always)]
     fn value<'a>(&mut self, name: FieldName, bytes: &'a [u8], input: &mut &'a [u8]) -> Token<'a> {
         match find_line_end(bytes) {
             Some(i) => {
@@ -474,7 +561,7 @@ impl FieldParser {
 /// Lines are often short (heartbeats, ids, small tokens), where memchr's
 /// setup costs more than the search: the first 16 bytes are looked at a word
 /// at a time first.
-#[inline]
+#[inline(always)]
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
