@@ -72,3 +72,35 @@ pub fn expected(v: &vectors::Vector) -> Vec<OwnedEvent> {
         })
         .collect()
 }
+
+/// Checks that `body` decodes the same fed whole and cut at `cuts` (R11).
+/// The cuts may come in any order and be any numbers: each is taken modulo
+/// `body.len() + 1`, as a property test draws them.
+pub fn check_cuts(body: &[u8], cuts: &[usize]) {
+    let mut cuts: Vec<usize> = cuts.iter().map(|c| c % (body.len() + 1)).collect();
+    cuts.sort_unstable();
+    let pieces = drive::split_at(body, &cuts);
+    assert_eq!(
+        drive::decode_chunks(&pieces, ""),
+        drive::decode(body, ""),
+        "{body:?} cut at {cuts:?}"
+    );
+}
+
+/// Checks that `seed` decodes as the naive decoder does, fed whole and cut
+/// at every pair of points (R11): every place a CR, a CRLF, a field name or
+/// a block can be split.
+pub fn check_every_two_cuts(seed: &[u8], initial_id: &str) {
+    let expected = naive::decode(seed, initial_id);
+    assert_eq!(drive::decode(seed, initial_id), expected, "{seed:?}");
+    for a in 0..=seed.len() {
+        for b in a..=seed.len() {
+            let pieces = drive::split_at(seed, &[a, b]);
+            assert_eq!(
+                drive::decode_chunks(&pieces, initial_id),
+                expected,
+                "{seed:?} at {a},{b}"
+            );
+        }
+    }
+}
