@@ -831,8 +831,10 @@ impl State {
                     }
                     let text = core::str::from_utf8(value).ok()?;
                     self.fields.catch_up(&ahead, input);
-                    // Step 1 of dispatch (R27): the block set no id.
-                    self.committed = self.current;
+                    // Step 1 of dispatch (R27) has nothing to do: a block
+                    // without fields sets no id, so the id buffer is still
+                    // the last event ID.
+                    debug_assert_eq!(self.committed, self.current);
                     return Some(text);
                 }
                 _ => return None,
