@@ -344,12 +344,13 @@ impl FieldParser {
     /// ```
     #[inline]
     pub fn next_token<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        // Every state has nothing to say about no input; this is also how the
+        // caller's loop over a chunk ends, so it is answered here, inline.
+        let &first = input.first()?;
         if self.pending_cr {
             // The byte after a CR: an LF there completes a CRLF (R13).
-            match input.first() {
-                None => return None,
-                Some(b'\n') => *input = &input[1..],
-                Some(_) => {}
+            if first == b'\n' {
+                *input = &input[1..];
             }
             self.pending_cr = false;
         }
@@ -563,59 +564,61 @@ impl FieldParser {
 /// at a time first.
 #[inline(always)]
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    /// High bit set in each byte of `word` equal to `byte`; the lowest such
+    /// High bit set in each byte of `word` equal to CR or LF; the lowest such
     /// flag is always exact (higher ones may be false after a true one).
-    const fn matches(word: u64, byte: u8) -> u64 {
-        let x = word ^ (ONES * byte as u64);
-        x.wrapping_sub(ONES) & !x & HIGHS
+    const fn line_ends(word: u64) -> u64 {
+        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+        let cr = word ^ (ONES * b'\r' as u64);
+        let lf = word ^ (ONES * b'\n' as u64);
+        (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS
     }
-    let mut offset = 0;
-    while offset < 16 {
-        let Some(chunk) = bytes.get(offset..offset + 8) else {
-            break;
-        };
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let found = matches(word, b'\n') | matches(word, b'\r');
-        if found != 0 {
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
+    /// The first CR or LF of fewer than 8 bytes (small pieces, line tails).
+    #[inline(always)]
+    fn short(rest: &[u8]) -> Option<usize> {
+        let n = rest.len();
+        if n < 4 {
+            return rest.iter().position(|&b| b == b'\n' || b == b'\r');
         }
-        offset += 8;
-    }
-    let rest = bytes.get(offset..).unwrap_or_default();
-    if rest.len() >= 8 {
-        // Up to a few hundred bytes, memchr's SSE2 search called directly
-        // (SSE2 is always there on x86-64) costs less than `memchr2`'s run-time
-        // choice of routine, which pays off on longer text.
-        #[cfg(target_arch = "x86_64")]
-        if rest.len() <= 256 {
-            if let Some(search) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
-                return search.find(rest).map(|i| i + offset);
-            }
-        }
-        return memchr::memchr2(b'\r', b'\n', rest).map(|i| i + offset);
-    }
-    let n = rest.len();
-    let word = if n >= 4 {
-        // 4 to 7 bytes (small pieces): two overlapping 4-byte reads; the
-        // bytes past the end are zero, which is neither CR nor LF.
+        // 4 to 7 bytes: two overlapping 4-byte reads; the bytes past the end
+        // are zero, which is neither CR nor LF.
         let read = |at: usize| {
             let mut word = [0u8; 4];
             word.copy_from_slice(&rest[at..at + 4]);
             u64::from(u32::from_le_bytes(word))
         };
-        read(0) | read(n - 4) << ((n - 4) * 8)
-    } else {
-        return rest
-            .iter()
-            .position(|&b| b == b'\n' || b == b'\r')
-            .map(|i| i + offset);
-    };
-    let found = matches(word, b'\n') | matches(word, b'\r');
-    (found != 0).then(|| offset + (found.trailing_zeros() / 8) as usize)
+        let found = line_ends(read(0) | read(n - 4) << ((n - 4) * 8));
+        (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+    }
+    let mut offset = 0;
+    loop {
+        let rest = &bytes[offset..];
+        let Some(chunk) = rest.first_chunk::<8>() else {
+            return short(rest).map(|i| i + offset);
+        };
+        let found = line_ends(u64::from_le_bytes(*chunk));
+        if found != 0 {
+            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+        if offset == 16 {
+            break;
+        }
+    }
+    let rest = &bytes[16..];
+    if rest.len() < 8 {
+        return short(rest).map(|i| i + 16);
+    }
+    // Up to a few hundred bytes, memchr's SSE2 search called directly (SSE2 is
+    // always there on x86-64) costs less than `memchr2`'s run-time choice of
+    // routine, which pays off on longer text.
+    #[cfg(target_arch = "x86_64")]
+    if rest.len() <= 256 {
+        if let Some(search) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
+            return search.find(rest).map(|i| i + 16);
+        }
+    }
+    memchr::memchr2(b'\r', b'\n', rest).map(|i| i + 16)
 }
 
 #[cfg(test)]
