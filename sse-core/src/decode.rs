@@ -696,7 +696,13 @@ impl<S: Storage> Decoder<S> {
         if self.state.in_data_line() {
             // The middle of a long data line, the usual case for small pieces
             // and long lines: only the data buffer is needed.
-            if let Some(error) = self.state.data_piece(self.storage.data(), input) {
+            let data = self.storage.data();
+            let error = if input.len() < 16 {
+                self.state.short_data_piece(data, input)
+            } else {
+                self.state.data_piece(data, input)
+            };
+            if let Some(error) = error {
                 return self.state.fail(error);
             }
             if input.is_empty() {
@@ -792,11 +798,27 @@ impl State {
 
     /// Takes the next piece of the `data` line being read (see
     /// [`in_data_line`](Self::in_data_line)) from `input`.
-    #[inline]
+    #[inline(never)]
     fn data_piece(&mut self, data: &mut [u8], input: &mut &[u8]) -> Option<DecodeError> {
         let value = self.fields.value_piece(FieldName::Data, input)?;
         self.mid_line = !value.end_of_line;
         self.push_data(data, false, value.bytes)
+    }
+
+    /// [`data_piece`](Self::data_piece) for `input` under 16 bytes (small
+    /// pieces), searched and copied without a call, so that it costs little
+    /// more than the bytes.
+    #[inline(never)]
+    fn short_data_piece(&mut self, data: &mut [u8], input: &mut &[u8]) -> Option<DecodeError> {
+        let value = self.fields.short_value_piece(FieldName::Data, input)?;
+        self.mid_line = !value.end_of_line;
+        match self.data_room(data, false, value.bytes.len()) {
+            Ok(room) => {
+                copy_short(room, value.bytes);
+                None
+            }
+            Err(error) => Some(error),
+        }
     }
 
     /// The fast path for the most common blocks, when they lie whole in
@@ -943,18 +965,36 @@ impl State {
     /// Appends raw bytes, after an LF if `joined`, to the data buffer, or says why not.
     #[inline]
     fn push_data(&mut self, data: &mut [u8], joined: bool, bytes: &[u8]) -> Option<DecodeError> {
+        match self.data_room(data, joined, bytes.len()) {
+            Ok(room) => {
+                room.copy_from_slice(bytes);
+                None
+            }
+            Err(error) => Some(error),
+        }
+    }
+
+    /// Makes room for `len` more bytes of data, after an LF if `joined`, and
+    /// returns it: the data buffer's length then counts them. Fails if the
+    /// data would pass its limit or the buffer.
+    #[inline(always)]
+    fn data_room<'d>(
+        &mut self,
+        data: &'d mut [u8],
+        joined: bool,
+        len: usize,
+    ) -> Result<&'d mut [u8], DecodeError> {
         let limit = self.limits.data;
         let start = self.data_len + usize::from(joined);
-        let end = start + bytes.len();
+        let end = start + len;
         let Some(buf) = data.get_mut(..end).filter(|_| end <= limit) else {
-            return Some(DecodeError::DataTooLong { limit });
+            return Err(DecodeError::DataTooLong { limit });
         };
         if joined {
             buf[start - 1] = b'\n';
         }
-        buf[start..].copy_from_slice(bytes);
         self.data_len = end;
-        None
+        Ok(&mut buf[start..])
     }
 
     /// Handles a piece of an `id` line (R24).
@@ -1167,9 +1207,56 @@ fn push(buf: &mut [u8], len: &mut usize, bytes: &[u8], limit: usize) -> bool {
     true
 }
 
+/// Copies `from` to `to`, of the same length under 16 bytes, with a few
+/// fixed-size moves instead of a `memcpy` call, which costs more than such a
+/// copy.
+#[inline(always)]
+fn copy_short(to: &mut [u8], from: &[u8]) {
+    /// The first and last `N` bytes (overlapping), if there are `N`.
+    #[inline(always)]
+    fn ends<const N: usize>(to: &mut [u8], from: &[u8]) -> bool {
+        let (Some(to_first), Some(from_first)) =
+            (to.first_chunk_mut::<N>(), from.first_chunk::<N>())
+        else {
+            return false;
+        };
+        *to_first = *from_first;
+        if let (Some(to_last), Some(from_last)) = (to.last_chunk_mut::<N>(), from.last_chunk::<N>())
+        {
+            *to_last = *from_last;
+        }
+        true
+    }
+    debug_assert!(to.len() == from.len() && from.len() < 16);
+    if ends::<8>(to, from) || ends::<4>(to, from) {
+        return;
+    }
+    // 0 to 3 bytes: the first, middle and last cover them.
+    let n = from.len().min(to.len());
+    if n > 0 {
+        to[0] = from[0];
+        to[n / 2] = from[n / 2];
+        to[n - 1] = from[n - 1];
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_short_copies_every_length_exactly() {
+        let from: [u8; 15] = core::array::from_fn(|i| i as u8 + 1);
+        for len in 0..16 {
+            let mut to = [0u8; 17];
+            copy_short(&mut to[1..=len], &from[..len]);
+            assert_eq!(&to[1..=len], &from[..len], "len {len}");
+            assert!(
+                to[0] == 0 && to[len + 1..].iter().all(|&b| b == 0),
+                "len {len}"
+            );
+        }
+    }
 
     fn within(outer: &[u8], inner: &str) -> bool {
         let range = outer.as_ptr_range();

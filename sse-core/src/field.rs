@@ -282,10 +282,23 @@ impl FieldParser {
         if bytes.is_empty() {
             return None;
         }
-        match self.value(name, bytes, input) {
-            Token::Value(value) => Some(value),
-            Token::BlankLine => None,
+        Some(self.split_value(name, bytes, input, find_line_end(bytes)))
+    }
+
+    /// [`value_piece`](Self::value_piece) for `input` shorter than 16 bytes
+    /// (small pieces), which it reads without calling anything.
+    #[inline(always)]
+    pub(crate) fn short_value_piece<'a>(
+        &mut self,
+        name: FieldName,
+        input: &mut &'a [u8],
+    ) -> Option<Value<'a>> {
+        debug_assert_eq!(self.in_value(), Some(name));
+        let bytes: &'a [u8] = input;
+        if bytes.is_empty() {
+            return None;
         }
+        Some(self.split_value(name, bytes, input, find_line_end_short(bytes)))
     }
 
     /// Starts reading whole lines ahead of the parser from `input`, if the
@@ -404,25 +417,39 @@ impl FieldParser {
     /// end of the line or of the input.
     #[inline(always)]
     fn value<'a>(&mut self, name: FieldName, bytes: &'a [u8], input: &mut &'a [u8]) -> Token<'a> {
-        match find_line_end(bytes) {
+        Token::Value(self.split_value(name, bytes, input, find_line_end(bytes)))
+    }
+
+    /// The value in `bytes` (non-empty, or the line ends there), whose line
+    /// ends at `line_end` if that is known, else with or after `bytes`; moves
+    /// `input` past it.
+    #[inline(always)]
+    fn split_value<'a>(
+        &mut self,
+        name: FieldName,
+        bytes: &'a [u8],
+        input: &mut &'a [u8],
+        line_end: Option<usize>,
+    ) -> Value<'a> {
+        match line_end {
             Some(i) => {
                 self.pending_cr = bytes[i] == b'\r';
                 self.state = State::LineStart;
                 *input = &bytes[i + 1..];
-                Token::Value(Value {
+                Value {
                     name,
                     bytes: &bytes[..i],
                     end_of_line: true,
-                })
+                }
             }
             None => {
                 self.state = State::InValue(name);
                 *input = &[];
-                Token::Value(Value {
+                Value {
                     name,
                     bytes,
                     end_of_line: false,
-                })
+                }
             }
         }
     }
@@ -557,6 +584,24 @@ impl FieldParser {
     }
 }
 
+/// High bit set in each byte of `word` equal to CR or LF; the lowest such flag
+/// is always exact (higher ones may be false after a true one).
+#[inline(always)]
+const fn line_ends(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let cr = word ^ (ONES * b'\r' as u64);
+    let lf = word ^ (ONES * b'\n' as u64);
+    (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS
+}
+
+/// The first CR or LF in the 8 bytes of `word` (little-endian), if any.
+#[inline(always)]
+fn line_end_in_word(word: u64) -> Option<usize> {
+    let found = line_ends(word);
+    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+}
+
 /// The position of the first CR or LF in `bytes`.
 ///
 /// Lines are often short (heartbeats, ids, small tokens), where memchr's
@@ -564,41 +609,14 @@ impl FieldParser {
 /// at a time first.
 #[inline(always)]
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    /// High bit set in each byte of `word` equal to CR or LF; the lowest such
-    /// flag is always exact (higher ones may be false after a true one).
-    const fn line_ends(word: u64) -> u64 {
-        const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-        const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-        let cr = word ^ (ONES * b'\r' as u64);
-        let lf = word ^ (ONES * b'\n' as u64);
-        (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS
-    }
-    /// The first CR or LF of fewer than 8 bytes (small pieces, line tails).
-    #[inline(always)]
-    fn short(rest: &[u8]) -> Option<usize> {
-        let n = rest.len();
-        if n < 4 {
-            return rest.iter().position(|&b| b == b'\n' || b == b'\r');
-        }
-        // 4 to 7 bytes: two overlapping 4-byte reads; the bytes past the end
-        // are zero, which is neither CR nor LF.
-        let read = |at: usize| {
-            let mut word = [0u8; 4];
-            word.copy_from_slice(&rest[at..at + 4]);
-            u64::from(u32::from_le_bytes(word))
-        };
-        let found = line_ends(read(0) | read(n - 4) << ((n - 4) * 8));
-        (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
-    }
     let mut offset = 0;
     loop {
         let rest = &bytes[offset..];
-        let Some(chunk) = rest.first_chunk::<8>() else {
-            return short(rest).map(|i| i + offset);
+        let Some(word) = rest.first_chunk::<8>() else {
+            return find_line_end_tiny(rest).map(|i| i + offset);
         };
-        let found = line_ends(u64::from_le_bytes(*chunk));
-        if found != 0 {
-            return Some(offset + (found.trailing_zeros() / 8) as usize);
+        if let Some(i) = line_end_in_word(u64::from_le_bytes(*word)) {
+            return Some(offset + i);
         }
         offset += 8;
         if offset == 16 {
@@ -607,7 +625,7 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
     }
     let rest = &bytes[16..];
     if rest.len() < 8 {
-        return short(rest).map(|i| i + 16);
+        return find_line_end_tiny(rest).map(|i| i + 16);
     }
     // Up to a few hundred bytes, memchr's SSE2 search called directly (SSE2 is
     // always there on x86-64) costs less than `memchr2`'s run-time choice of
@@ -619,6 +637,35 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
         }
     }
     memchr::memchr2(b'\r', b'\n', rest).map(|i| i + 16)
+}
+
+/// [`find_line_end`] for fewer than 16 bytes (small pieces), without a call
+/// or anything that needs one.
+#[inline(always)]
+fn find_line_end_short(bytes: &[u8]) -> Option<usize> {
+    debug_assert!(bytes.len() < 16);
+    match bytes.split_first_chunk::<8>() {
+        Some((word, rest)) => line_end_in_word(u64::from_le_bytes(*word))
+            .or_else(|| find_line_end_tiny(rest).map(|i| i + 8)),
+        None => find_line_end_tiny(bytes),
+    }
+}
+
+/// [`find_line_end`] for fewer than 8 bytes (small pieces, line tails).
+#[inline(always)]
+fn find_line_end_tiny(bytes: &[u8]) -> Option<usize> {
+    let n = bytes.len();
+    if n < 4 {
+        return bytes.iter().position(|&b| b == b'\n' || b == b'\r');
+    }
+    // 4 to 7 bytes: two overlapping 4-byte reads; the bytes past the end are
+    // zero, which is neither CR nor LF.
+    let read = |at: usize| {
+        let mut word = [0u8; 4];
+        word.copy_from_slice(&bytes[at..at + 4]);
+        u64::from(u32::from_le_bytes(word))
+    };
+    line_end_in_word(read(0) | read(n - 4) << ((n - 4) * 8))
 }
 
 #[cfg(test)]
@@ -742,6 +789,13 @@ mod tests {
                         buf[at + 1] = b'\n';
                     }
                     assert_eq!(find_line_end(&buf[..len]), Some(at), "len {len} at {at}");
+                    if len < 16 {
+                        assert_eq!(
+                            find_line_end_short(&buf[..len]),
+                            Some(at),
+                            "len {len} at {at}"
+                        );
+                    }
                 }
             }
             // No terminator: the tricky bytes alone, then with a terminator
@@ -751,6 +805,9 @@ mod tests {
                 *b = [0x0B, 0x0C, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x09][i % 8];
             });
             assert_eq!(find_line_end(&buf[..len]), None, "len {len}");
+            if len < 16 {
+                assert_eq!(find_line_end_short(&buf[..len]), None, "len {len}");
+            }
         }
     }
 

@@ -204,6 +204,25 @@ fn limit_is_on_decoded_text_and_chunking_does_not_matter() {
 }
 
 #[test]
+fn data_over_a_limit_below_the_capacity_is_caught_in_pieces_of_any_size() {
+    // The limit is far below the buffer, so only the limit check can catch the
+    // first event. The middle of a data line is copied one way from pieces
+    // under 16 bytes and another from longer ones: every piece size up to the
+    // whole body goes through one or both.
+    let limits = Limits::new().max_data(10);
+    let body = b"data: 0123456789abcdefghij0123456789\n\ndata: 0123456789\n\n";
+    let expected = [
+        OwnedItem::Error(DecodeError::DataTooLong { limit: 10 }.to_string()),
+        next_event("0123456789", ""),
+    ];
+    for piece in 1..=body.len() {
+        let pieces: Vec<&[u8]> = body.chunks(piece).collect();
+        let outcome = drive::decode_limited(&pieces, limits);
+        assert_eq!(outcome.items, expected, "{piece}-byte pieces");
+    }
+}
+
+#[test]
 fn data_exactly_at_the_limit_is_fine_one_more_byte_is_not() {
     // Lines joined with LF count (R23, R29).
     let limits = Limits::new().max_data(5);
