@@ -277,12 +277,7 @@ impl FieldParser {
         name: FieldName,
         input: &mut &'a [u8],
     ) -> Option<Value<'a>> {
-        debug_assert_eq!(self.in_value(), Some(name));
-        let bytes: &'a [u8] = input;
-        if bytes.is_empty() {
-            return None;
-        }
-        Some(self.split_value(name, bytes, input, find_line_end(bytes)))
+        self.value_piece_by(name, input, find_line_end)
     }
 
     /// [`value_piece`](Self::value_piece) for `input` shorter than 16 bytes
@@ -293,12 +288,23 @@ impl FieldParser {
         name: FieldName,
         input: &mut &'a [u8],
     ) -> Option<Value<'a>> {
+        self.value_piece_by(name, input, find_line_end_short)
+    }
+
+    /// [`value_piece`](Self::value_piece), the line's end found by `search`.
+    #[inline(always)]
+    fn value_piece_by<'a>(
+        &mut self,
+        name: FieldName,
+        input: &mut &'a [u8],
+        search: impl FnOnce(&[u8]) -> Option<usize>,
+    ) -> Option<Value<'a>> {
         debug_assert_eq!(self.in_value(), Some(name));
         let bytes: &'a [u8] = input;
         if bytes.is_empty() {
             return None;
         }
-        Some(self.split_value(name, bytes, input, find_line_end_short(bytes)))
+        Some(self.split_value(name, bytes, input, search(bytes)))
     }
 
     /// Starts reading whole lines ahead of the parser from `input`, if the
