@@ -271,13 +271,16 @@ impl FieldParser {
 
     /// [`next_token`](Self::next_token) when [`in_value`](Self::in_value) is
     /// `Some(name)`: the next piece of that value, if `input` is not empty.
+    /// Made for pieces of 16 bytes or more, searched by memchr alone (shorter
+    /// ones are fine, but [`short_value_piece`](Self::short_value_piece)
+    /// reads them faster).
     #[inline]
     pub(crate) fn value_piece<'a>(
         &mut self,
         name: FieldName,
         input: &mut &'a [u8],
     ) -> Option<Value<'a>> {
-        self.value_piece_by(name, input, find_line_end)
+        self.value_piece_by(name, input, find_line_end_long)
     }
 
     /// [`value_piece`](Self::value_piece) for `input` shorter than 16 bytes
@@ -633,16 +636,24 @@ fn find_line_end(bytes: &[u8]) -> Option<usize> {
     if rest.len() < 8 {
         return find_line_end_tiny(rest).map(|i| i + 16);
     }
+    find_line_end_long(rest).map(|i| i + 16)
+}
+
+/// [`find_line_end`] by memchr's vector search alone, for pieces of 16 bytes
+/// or more that are known not to be the start of a line (any length gives
+/// the right answer).
+#[inline(always)]
+fn find_line_end_long(bytes: &[u8]) -> Option<usize> {
     // Up to a few hundred bytes, memchr's SSE2 search called directly (SSE2 is
     // always there on x86-64) costs less than `memchr2`'s run-time choice of
     // routine, which pays off on longer text.
     #[cfg(target_arch = "x86_64")]
-    if rest.len() <= 256 {
+    if bytes.len() <= 256 {
         if let Some(search) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
-            return search.find(rest).map(|i| i + 16);
+            return search.find(bytes);
         }
     }
-    memchr::memchr2(b'\r', b'\n', rest).map(|i| i + 16)
+    memchr::memchr2(b'\r', b'\n', bytes)
 }
 
 /// [`find_line_end`] for fewer than 16 bytes (small pieces), without a call
@@ -795,6 +806,11 @@ mod tests {
                         buf[at + 1] = b'\n';
                     }
                     assert_eq!(find_line_end(&buf[..len]), Some(at), "len {len} at {at}");
+                    assert_eq!(
+                        find_line_end_long(&buf[..len]),
+                        Some(at),
+                        "len {len} at {at}"
+                    );
                     if len < 16 {
                         assert_eq!(
                             find_line_end_short(&buf[..len]),
@@ -811,6 +827,7 @@ mod tests {
                 *b = [0x0B, 0x0C, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x09][i % 8];
             });
             assert_eq!(find_line_end(&buf[..len]), None, "len {len}");
+            assert_eq!(find_line_end_long(&buf[..len]), None, "len {len}");
             if len < 16 {
                 assert_eq!(find_line_end_short(&buf[..len]), None, "len {len}");
             }
