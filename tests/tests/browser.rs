@@ -14,8 +14,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::net::{Shutdown, TcpStream};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,10 @@ use sse_core_tests::{OwnedEvent, naive};
 #[path = "../browser/chromium.rs"]
 mod chromium;
 use chromium::{Browser, chromium_path};
+
+#[path = "../browser/server.rs"]
+mod server;
+use server::{Request, Server, Site, begin_event_stream, not_found};
 
 /// The page; it fetches `/types`, then opens `/events`.
 const PAGE: &str = include_str!("../browser/page.html");
@@ -65,10 +69,12 @@ fn chromium_receives_exactly_what_was_encoded() {
     let types: BTreeSet<&str> = expected.iter().map(|e| e.event_type.as_str()).collect();
     assert!(!types.contains(DONE), "`{DONE}` is reserved for the end");
 
-    let server = Server::start(stream, &types);
+    let (body_len, writes) = (stream.body.len(), stream.cuts.len());
+    let (server, served) = start_server(stream, &types);
     let url = format!("http://{}/", server.address);
     let mut browser = Browser::launch(&chromium, &url, &[], "browser");
-    let report = server.wait_for_report(&mut browser);
+    let report =
+        server.wait_for_batches(&mut browser, WATCHDOG, |batches| Ok(parse_report(batches)));
 
     let received: Vec<OwnedEvent> = report.events;
     let fail = |what: &str| -> ! {
@@ -85,7 +91,7 @@ fn chromium_receives_exactly_what_was_encoded() {
         ));
     }
 
-    let requests = server.event_requests();
+    let requests = served.requests().clone();
     let first = &requests[0];
     let reconnect = requests
         .get(1)
@@ -152,8 +158,8 @@ fn chromium_receives_exactly_what_was_encoded() {
         "browser interop: {} events ({} blocks, {} bytes in {} writes) received exactly by Chromium in {:.1?}",
         expected.len(),
         plan.iter().filter(|s| matches!(s, Step::Msg(_))).count(),
-        server.body_len,
-        server.writes,
+        body_len,
+        writes,
         started.elapsed()
     );
 }
@@ -716,25 +722,6 @@ fn diff_text(expected: &str, actual: &str) -> String {
 // ---------------------------------------------------------------------------
 // The HTTP server.
 
-/// A request, as far as the test cares.
-#[derive(Clone, Debug)]
-struct Request {
-    method: String,
-    path: String,
-    /// Lower-case names; values with surrounding spaces and tabs removed.
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-impl Request {
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-    }
-}
-
 /// What the page reported.
 struct Report {
     events: Vec<OwnedEvent>,
@@ -743,140 +730,43 @@ struct Report {
     lifecycle: Vec<(String, u64, u64)>,
 }
 
-#[derive(Default)]
-struct State {
-    /// One line per request.
-    log: Vec<String>,
-    /// Every `/events` request, in order.
-    event_requests: Vec<Request>,
-    /// The page's batches by number.
-    batches: BTreeMap<u64, Value>,
-    /// The number of the final batch, once it arrived.
-    final_seq: Option<u64>,
-    /// Errors from the page and the server.
-    errors: Vec<String>,
-}
-
-#[derive(Default)]
-struct Shared {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    fn error(&self, error: String) {
-        self.lock().errors.push(error);
-        self.changed.notify_all();
-    }
-}
-
-/// What the connection threads share.
-struct Context {
+/// What `/events` serves, and the requests it got.
+struct Served {
     stream: Stream,
-    types_json: String,
-    shared: Arc<Shared>,
+    /// Every `/events` request, in order.
+    requests: Mutex<Vec<Request>>,
 }
 
-struct Server {
-    address: std::net::SocketAddr,
-    shared: Arc<Shared>,
-    body_len: usize,
-    writes: usize,
+impl Served {
+    fn requests(&self) -> MutexGuard<'_, Vec<Request>> {
+        self.requests.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
-impl Server {
-    fn start(stream: Stream, types: &BTreeSet<&str>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let address = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared::default());
-        let (body_len, writes) = (stream.body.len(), stream.cuts.len());
-        let context = Arc::new(Context {
-            stream,
-            types_json: serde_json::to_string(types).expect("types to JSON"),
-            shared: Arc::clone(&shared),
-        });
-        thread::spawn(move || {
-            for connection in listener.incoming() {
-                match connection {
-                    Ok(connection) => {
-                        let context = Arc::clone(&context);
-                        thread::spawn(move || handle(connection, &context));
-                    }
-                    Err(e) => context.shared.error(format!("server: accept: {e}")),
-                }
-            }
-        });
-        Self {
-            address,
-            shared,
-            body_len,
-            writes,
+/// The server: the page, `/types` (the event types it listens for), and the
+/// stream at `/events`.
+fn start_server(stream: Stream, types: &BTreeSet<&str>) -> (Server, Arc<Served>) {
+    let served = Arc::new(Served {
+        stream,
+        requests: Mutex::default(),
+    });
+    let site = Site {
+        page: PAGE,
+        setup: (
+            "/types",
+            serde_json::to_string(types).expect("types to JSON"),
+        ),
+        items: "events",
+        read_timeout: Duration::from_secs(120),
+    };
+    let events = Arc::clone(&served);
+    let server = Server::start(site, move |connection, request, _| {
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/events") => serve_events(connection, request, &events),
+            _ => not_found(connection),
         }
-    }
-
-    /// Waits for the page's final batch, the watchdog, an error, or the
-    /// browser's exit.
-    fn wait_for_report(&self, browser: &mut Browser) -> Report {
-        let deadline = Instant::now() + WATCHDOG;
-        let failure = {
-            let mut state = self.shared.lock();
-            loop {
-                if !state.errors.is_empty() {
-                    break "errors from the page or the server".to_string();
-                }
-                if let Some(last) = state.final_seq {
-                    if (0..=last).all(|seq| state.batches.contains_key(&seq)) {
-                        return parse_report(&state.batches);
-                    }
-                }
-                if let Some(status) = browser.exited() {
-                    break format!(
-                        "chromium exited before the page reported everything ({status})"
-                    );
-                }
-                let now = Instant::now();
-                if now >= deadline {
-                    break format!("watchdog: no complete report from Chromium after {WATCHDOG:?}");
-                }
-                let wait = (deadline - now).min(Duration::from_millis(200));
-                state = self
-                    .shared
-                    .changed
-                    .wait_timeout(state, wait)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
-            }
-        };
-        panic!(
-            "{failure}\n\n{}\nchromium's stderr (last lines):\n{}",
-            self.summary(),
-            browser.log_tail(40)
-        );
-    }
-
-    fn event_requests(&self) -> Vec<Request> {
-        self.shared.lock().event_requests.clone()
-    }
-
-    /// The requests, batches and errors so far, for failure messages.
-    fn summary(&self) -> String {
-        let state = self.shared.lock();
-        let received: usize = state
-            .batches
-            .values()
-            .map(|b| b["events"].as_array().map_or(0, Vec::len))
-            .sum();
-        format!(
-            "server: requests {:?}\nserver: {} batches with {received} events, final batch {:?}\nerrors: {:#?}\n",
-            state.log,
-            state.batches.len(),
-            state.final_seq,
-            state.errors
-        )
-    }
+    });
+    (server, served)
 }
 
 fn parse_report(batches: &BTreeMap<u64, Value>) -> Report {
@@ -918,90 +808,17 @@ fn parse_report(batches: &BTreeMap<u64, Value>) -> Report {
     }
 }
 
-fn handle(mut connection: TcpStream, context: &Context) {
-    let shared = &context.shared;
-    let _ = connection.set_read_timeout(Some(Duration::from_secs(120)));
-    let request = match read_request(&mut connection) {
-        Ok(Some(request)) => request,
-        // A speculative connection that sent nothing.
-        Ok(None) => return,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            return;
-        }
-        Err(e) => return shared.error(format!("server: reading a request: {e}")),
-    };
-    shared
-        .lock()
-        .log
-        .push(format!("{} {}", request.method, request.path));
-    let result = match (request.method.as_str(), request.path.as_str()) {
-        ("GET", "/") => respond(
-            &mut connection,
-            "200 OK",
-            "text/html; charset=utf-8",
-            PAGE.as_bytes(),
-        ),
-        ("GET", "/types") => respond(
-            &mut connection,
-            "200 OK",
-            "application/json",
-            context.types_json.as_bytes(),
-        ),
-        ("GET", "/events") => serve_events(connection, request, context),
-        ("POST", "/report") => {
-            receive_report(&request.body, shared);
-            respond(&mut connection, "200 OK", "text/plain", b"")
-        }
-        _ => respond(&mut connection, "404 Not Found", "text/plain", b"not found"),
-    };
-    if let Err(e) = result {
-        shared.error(format!(
-            "server: answering {}: {e}",
-            shared.lock().log.last().map_or("", |s| s)
-        ));
-    }
-}
-
-fn receive_report(body: &[u8], shared: &Shared) {
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(e) => return shared.error(format!("page: a report is not JSON ({e})")),
-    };
-    if let Some(error) = value.get("error") {
-        return shared.error(format!("page: {error}"));
-    }
-    let Some(seq) = value["seq"].as_u64() else {
-        return shared.error(format!("page: a report without seq: {value}"));
-    };
-    let mut state = shared.lock();
-    if value["final"] == Value::Bool(true) {
-        state.final_seq = Some(seq);
-    }
-    state.batches.insert(seq, value);
-    drop(state);
-    shared.changed.notify_all();
-}
-
 /// `/events`: the whole plan on the first connection, then a close; on
 /// every later one, `event: done`, held open until the page closes it.
-fn serve_events(mut connection: TcpStream, request: Request, context: &Context) -> io::Result<()> {
+fn serve_events(connection: &mut TcpStream, request: Request, served: &Served) -> io::Result<()> {
     let number = {
-        let mut state = context.shared.lock();
-        state.event_requests.push(request);
-        state.event_requests.len()
+        let mut requests = served.requests();
+        requests.push(request);
+        requests.len()
     };
-    connection.set_nodelay(true)?;
-    connection.write_all(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-    )?;
-    connection.flush()?;
+    begin_event_stream(connection)?;
     if number == 1 {
-        let Stream { body, cuts } = &context.stream;
+        let Stream { body, cuts } = &served.stream;
         let mut from = 0;
         for (k, &cut) in cuts.iter().enumerate() {
             connection.write_all(&body[from..cut])?;
@@ -1025,92 +842,4 @@ fn serve_events(mut connection: TcpStream, request: Request, context: &Context) 
         while matches!(connection.read(&mut scratch), Ok(n) if n > 0) {}
         Ok(())
     }
-}
-
-fn respond(
-    connection: &mut TcpStream,
-    status: &str,
-    content_type: &str,
-    body: &[u8],
-) -> io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    connection.write_all(head.as_bytes())?;
-    connection.write_all(body)?;
-    connection.flush()?;
-    connection.shutdown(Shutdown::Write)
-}
-
-/// Reads one request: head, and a body of `Content-Length` bytes. `None`
-/// when the connection closes before sending anything.
-fn read_request(connection: &mut TcpStream) -> io::Result<Option<Request>> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 64 * 1024 {
-            return Err(bad("request head over 64 KiB"));
-        }
-        let n = connection.read(&mut chunk)?;
-        if n == 0 {
-            return if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(bad("connection closed inside the request head"))
-            };
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = buf[..head_end].split(|&b| b == b'\n');
-    let request_line = String::from_utf8_lossy(lines.next().unwrap_or_default());
-    let mut parts = request_line.trim_end().split(' ');
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Err(bad(&format!("bad request line in {head:?}")));
-    };
-    let path = target.split('?').next().unwrap_or_default().to_string();
-    let mut headers = Vec::new();
-    for line in lines {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return Err(bad(&format!("bad header line in {head:?}")));
-        };
-        let name = String::from_utf8_lossy(&line[..colon]).to_ascii_lowercase();
-        let value = line[colon + 1..].trim_ascii_start();
-        let value = value
-            .iter()
-            .rposition(|&b| b != b' ' && b != b'\t')
-            .map_or(&[][..], |end| &value[..=end]);
-        headers.push((name, value.to_vec()));
-    }
-    let mut request = Request {
-        method: method.to_string(),
-        path,
-        headers,
-        body: buf[head_end + 4..].to_vec(),
-    };
-    let length = match request.header("content-length") {
-        Some(v) => std::str::from_utf8(v)
-            .ok()
-            .and_then(|v| v.parse::<usize>().ok())
-            .ok_or_else(|| bad("bad Content-Length"))?,
-        None => 0,
-    };
-    if request.header("transfer-encoding").is_some() {
-        return Err(bad("chunked request bodies are not supported"));
-    }
-    while request.body.len() < length {
-        let n = connection.read(&mut chunk)?;
-        if n == 0 {
-            return Err(bad("connection closed inside the request body"));
-        }
-        request.body.extend_from_slice(&chunk[..n]);
-    }
-    request.body.truncate(length);
-    Ok(Some(request))
 }

@@ -38,9 +38,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{Arc, Condvar, Mutex};
+use std::io::{self, Write};
+use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,10 @@ use sse_core_tests::{OwnedEvent, naive, vectors};
 #[path = "../browser/chromium.rs"]
 mod chromium;
 use chromium::{Browser, chromium_path};
+
+#[path = "../browser/server.rs"]
+mod server;
+use server::{Server, Shared, Site, begin_event_stream, not_found};
 
 /// The page; it fetches `/cases`, then opens `/case/<n>` for each.
 const PAGE: &str = include_str!("../browser/decoder_page.html");
@@ -75,10 +79,12 @@ fn chromium_sees_exactly_what_the_decoder_decodes() {
     let chromium = chromium_path("browser decoder interop");
 
     let cases = cases();
-    let server = Server::start(&cases);
+    let server = start_server(&cases);
     let url = format!("http://{}/", server.address);
     let mut browser = Browser::launch(&chromium, &url, &[], "browser-decoder");
-    let results = server.wait_for_results(&mut browser, cases.len());
+    let results = server.wait_for_batches(&mut browser, WATCHDOG, |batches| {
+        parse_results(batches, cases.len())
+    });
 
     let mut failures = Vec::new();
     let mut events = 0;
@@ -784,168 +790,94 @@ fn random_cuts(rng: &mut Rng, body: &[u8]) -> Vec<usize> {
 // ---------------------------------------------------------------------------
 // The HTTP server.
 
-/// A request, as far as the test cares.
-struct Request {
-    method: String,
-    path: String,
-    body: Vec<u8>,
-}
-
-#[derive(Default)]
-struct State {
-    /// One line per request.
-    log: Vec<String>,
-    /// How many times each case's URL was requested.
-    requests: BTreeMap<usize, usize>,
-    /// The page's batches by number.
-    batches: BTreeMap<u64, Value>,
-    /// The number of the final batch, once it arrived.
-    final_seq: Option<u64>,
-    /// Errors from the page and the server.
-    errors: Vec<String>,
-}
-
-#[derive(Default)]
-struct Shared {
-    state: Mutex<State>,
-    changed: Condvar,
-}
-
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-    fn error(&self, error: String) {
-        self.lock().errors.push(error);
-        self.changed.notify_all();
-    }
-}
-
 /// One case as the server needs it.
 struct Served {
     body: Vec<u8>,
     cuts: Vec<usize>,
     /// The first connection's body when the case is primed (R35).
     prime: Option<Vec<u8>>,
+    /// How many times the case's URL was requested.
+    requests: AtomicUsize,
 }
 
-/// What the connection threads share.
-struct Context {
-    cases: Vec<Served>,
-    cases_json: String,
-    shared: Arc<Shared>,
-}
-
-struct Server {
-    address: std::net::SocketAddr,
-    shared: Arc<Shared>,
-}
-
-impl Server {
-    fn start(cases: &[Case]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let address = listener.local_addr().expect("local address");
-        let shared = Arc::new(Shared::default());
-        let list: Vec<Value> = cases
-            .iter()
-            .enumerate()
-            .map(|(n, c)| {
-                json!({
-                    "url": format!("/case/{n}"),
-                    "types": c.types,
-                    "prime": !c.initial_id.is_empty(),
-                })
+/// The server: the page, `/cases` (what the page opens, and the types it
+/// listens for) and each case at `/case/<n>`.
+fn start_server(cases: &[Case]) -> Server {
+    let list: Vec<Value> = cases
+        .iter()
+        .enumerate()
+        .map(|(n, c)| {
+            json!({
+                "url": format!("/case/{n}"),
+                "types": c.types,
+                "prime": !c.initial_id.is_empty(),
             })
-            .collect();
-        let context = Arc::new(Context {
-            cases: cases
-                .iter()
-                .map(|c| Served {
-                    body: c.body.clone(),
-                    cuts: c.cuts.clone(),
-                    // R24, R27: a blank line commits the id; R25, R50:
-                    // reconnect at once.
-                    prime: (!c.initial_id.is_empty())
-                        .then(|| format!("id: {}\nretry: 0\n\n", c.initial_id).into_bytes()),
-                })
-                .collect(),
-            cases_json: serde_json::to_string(&list).expect("cases to JSON"),
-            shared: Arc::clone(&shared),
-        });
-        thread::spawn(move || {
-            for connection in listener.incoming() {
-                match connection {
-                    Ok(connection) => {
-                        let context = Arc::clone(&context);
-                        thread::spawn(move || handle(connection, &context));
-                    }
-                    Err(e) => context.shared.error(format!("server: accept: {e}")),
-                }
-            }
-        });
-        Self { address, shared }
-    }
+        })
+        .collect();
+    let served: Vec<Served> = cases
+        .iter()
+        .map(|c| Served {
+            body: c.body.clone(),
+            cuts: c.cuts.clone(),
+            // R24, R27: a blank line commits the id; R25, R50: reconnect at
+            // once.
+            prime: (!c.initial_id.is_empty())
+                .then(|| format!("id: {}\nretry: 0\n\n", c.initial_id).into_bytes()),
+            requests: AtomicUsize::new(0),
+        })
+        .collect();
+    let site = Site {
+        page: PAGE,
+        setup: (
+            "/cases",
+            serde_json::to_string(&list).expect("cases to JSON"),
+        ),
+        items: "results",
+        read_timeout: Duration::from_secs(60),
+    };
+    Server::start(site, move |connection, request, shared| {
+        let case = request
+            .path
+            .strip_prefix("/case/")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|&n| n < served.len());
+        match (request.method.as_str(), case) {
+            ("GET", Some(n)) => serve_case(connection, n, &served[n], shared),
+            _ => not_found(connection),
+        }
+    })
+}
 
-    /// Waits for the page's final batch, the watchdog, an error, or the
-    /// browser's exit; returns one result per case.
-    fn wait_for_results(&self, browser: &mut Browser, cases: usize) -> Vec<CaseResult> {
-        let deadline = Instant::now() + WATCHDOG;
-        let failure = {
-            let mut state = self.shared.lock();
-            loop {
-                if !state.errors.is_empty() {
-                    break "errors from the page or the server".to_string();
+/// `/case/<n>`: the case's body in its pieces, then the end of the body. A
+/// primed case gets its priming body on the first request.
+fn serve_case(
+    connection: &mut TcpStream,
+    n: usize,
+    served: &Served,
+    shared: &Shared,
+) -> io::Result<()> {
+    let number = served.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    begin_event_stream(connection)?;
+    match (&served.prime, number) {
+        (Some(prime), 1) => connection.write_all(prime)?,
+        (None, 1) | (Some(_), 2) => {
+            for (k, piece) in pieces(&served.body, &served.cuts).into_iter().enumerate() {
+                if k > 0 {
+                    thread::sleep(PAUSE);
                 }
-                if let Some(last) = state.final_seq {
-                    if (0..=last).all(|seq| state.batches.contains_key(&seq)) {
-                        match parse_results(&state.batches, cases) {
-                            Ok(results) => return results,
-                            Err(e) => break format!("the page's report: {e}"),
-                        }
-                    }
-                }
-                if let Some(status) = browser.exited() {
-                    break format!(
-                        "chromium exited before the page reported everything ({status})"
-                    );
-                }
-                let now = Instant::now();
-                if now >= deadline {
-                    break format!("watchdog: no complete report from Chromium after {WATCHDOG:?}");
-                }
-                let wait = (deadline - now).min(Duration::from_millis(200));
-                state = self
-                    .shared
-                    .changed
-                    .wait_timeout(state, wait)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                connection.write_all(piece)?;
+                connection.flush()?;
             }
-        };
-        panic!(
-            "{failure}\n\n{}\nchromium's stderr (last lines):\n{}",
-            self.summary(),
-            browser.log_tail(40)
-        );
+        }
+        _ => {
+            shared.error(format!(
+                "server: case {n} requested {number} times (the page should have closed it)"
+            ));
+        }
     }
-
-    /// The requests, batches and errors so far, for failure messages.
-    fn summary(&self) -> String {
-        let state = self.shared.lock();
-        let results: usize = state
-            .batches
-            .values()
-            .map(|b| b["results"].as_array().map_or(0, Vec::len))
-            .sum();
-        let log = &state.log[state.log.len().saturating_sub(12)..];
-        format!(
-            "server: {} requests, the last ones {log:?}\nserver: {} batches with {results} results, final batch {:?}\nerrors: {:#?}\n",
-            state.log.len(),
-            state.batches.len(),
-            state.final_seq,
-            state.errors
-        )
-    }
+    connection.flush()?;
+    // The end of the body (R34, R45).
+    connection.shutdown(Shutdown::Both)
 }
 
 /// A string from the page: itself, or its UTF-16 code units when it is not
@@ -1014,193 +946,4 @@ fn parse_results(batches: &BTreeMap<u64, Value>, cases: usize) -> Result<Vec<Cas
         .enumerate()
         .map(|(n, r)| r.ok_or_else(|| format!("no result for case {n}")))
         .collect()
-}
-
-fn handle(mut connection: TcpStream, context: &Context) {
-    let shared = &context.shared;
-    let _ = connection.set_read_timeout(Some(Duration::from_secs(60)));
-    let request = match read_request(&mut connection) {
-        Ok(Some(request)) => request,
-        // A speculative connection that sent nothing.
-        Ok(None) => return,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-            ) =>
-        {
-            return;
-        }
-        Err(e) => return shared.error(format!("server: reading a request: {e}")),
-    };
-    shared
-        .lock()
-        .log
-        .push(format!("{} {}", request.method, request.path));
-    let case = request
-        .path
-        .strip_prefix("/case/")
-        .and_then(|n| n.parse::<usize>().ok())
-        .filter(|&n| n < context.cases.len());
-    let result = match (request.method.as_str(), request.path.as_str(), case) {
-        ("GET", "/", _) => respond(
-            &mut connection,
-            "200 OK",
-            "text/html; charset=utf-8",
-            PAGE.as_bytes(),
-        ),
-        ("GET", "/cases", _) => respond(
-            &mut connection,
-            "200 OK",
-            "application/json",
-            context.cases_json.as_bytes(),
-        ),
-        ("GET", _, Some(n)) => serve_case(connection, n, context),
-        ("POST", "/report", _) => {
-            receive_report(&request.body, shared);
-            respond(&mut connection, "200 OK", "text/plain", b"")
-        }
-        _ => respond(&mut connection, "404 Not Found", "text/plain", b"not found"),
-    };
-    if let Err(e) = result {
-        shared.error(format!(
-            "server: answering {} {}: {e}",
-            request.method, request.path
-        ));
-    }
-}
-
-fn receive_report(body: &[u8], shared: &Shared) {
-    let value: Value = match serde_json::from_slice(body) {
-        Ok(value) => value,
-        Err(e) => return shared.error(format!("page: a report is not JSON ({e})")),
-    };
-    if let Some(error) = value.get("error") {
-        return shared.error(format!("page: {error}"));
-    }
-    let Some(seq) = value["seq"].as_u64() else {
-        return shared.error(format!("page: a report without seq: {value}"));
-    };
-    let mut state = shared.lock();
-    if value["final"] == Value::Bool(true) {
-        state.final_seq = Some(seq);
-    }
-    state.batches.insert(seq, value);
-    drop(state);
-    shared.changed.notify_all();
-}
-
-/// `/case/<n>`: the case's body in its pieces, then the end of the body. A
-/// primed case gets its priming body on the first request.
-fn serve_case(mut connection: TcpStream, n: usize, context: &Context) -> io::Result<()> {
-    let served = &context.cases[n];
-    let number = {
-        let mut state = context.shared.lock();
-        let count = state.requests.entry(n).or_default();
-        *count += 1;
-        *count
-    };
-    connection.set_nodelay(true)?;
-    connection.write_all(
-        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n",
-    )?;
-    connection.flush()?;
-    match (&served.prime, number) {
-        (Some(prime), 1) => connection.write_all(prime)?,
-        (None, 1) | (Some(_), 2) => {
-            for (k, piece) in pieces(&served.body, &served.cuts).into_iter().enumerate() {
-                if k > 0 {
-                    thread::sleep(PAUSE);
-                }
-                connection.write_all(piece)?;
-                connection.flush()?;
-            }
-        }
-        _ => {
-            context.shared.error(format!(
-                "server: case {n} requested {number} times (the page should have closed it)"
-            ));
-        }
-    }
-    connection.flush()?;
-    // The end of the body (R34, R45).
-    connection.shutdown(Shutdown::Both)
-}
-
-fn respond(
-    connection: &mut TcpStream,
-    status: &str,
-    content_type: &str,
-    body: &[u8],
-) -> io::Result<()> {
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    connection.write_all(head.as_bytes())?;
-    connection.write_all(body)?;
-    connection.flush()?;
-    connection.shutdown(Shutdown::Write)
-}
-
-/// Reads one request: head, and a body of `Content-Length` bytes. `None`
-/// when the connection closes before sending anything.
-fn read_request(connection: &mut TcpStream) -> io::Result<Option<Request>> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_string());
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    let head_end = loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i;
-        }
-        if buf.len() > 64 * 1024 {
-            return Err(bad("request head over 64 KiB"));
-        }
-        let n = connection.read(&mut chunk)?;
-        if n == 0 {
-            return if buf.is_empty() {
-                Ok(None)
-            } else {
-                Err(bad("connection closed inside the request head"))
-            };
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    };
-    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let request_line = lines.next().unwrap_or_default();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        return Err(bad(&format!("bad request line in {head:?}")));
-    };
-    let path = target.split('?').next().unwrap_or_default().to_string();
-    let mut length = 0;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            return Err(bad(&format!("bad header line in {head:?}")));
-        };
-        if name.eq_ignore_ascii_case("transfer-encoding") {
-            return Err(bad("chunked request bodies are not supported"));
-        }
-        if name.eq_ignore_ascii_case("content-length") {
-            length = value
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| bad("bad Content-Length"))?;
-        }
-    }
-    let mut body = buf[head_end + 4..].to_vec();
-    while body.len() < length {
-        let n = connection.read(&mut chunk)?;
-        if n == 0 {
-            return Err(bad("connection closed inside the request body"));
-        }
-        body.extend_from_slice(&chunk[..n]);
-    }
-    body.truncate(length);
-    Ok(Some(Request {
-        method: method.to_string(),
-        path,
-        body,
-    }))
 }
