@@ -7,7 +7,10 @@ pub mod check;
 pub mod client_model;
 pub mod drive;
 pub mod naive;
+pub mod rng;
 pub mod vectors;
+
+pub use rng::Rng;
 
 /// A dispatched event, owned.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -18,6 +21,18 @@ pub struct OwnedEvent {
     pub data: String,
     /// The last event ID of the event.
     pub last_event_id: String,
+}
+
+/// A string escaped (as `{:?}` writes it), shortened to its first 60
+/// characters when it has more than 80; for failure messages.
+pub fn show(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= 80 {
+        format!("{s:?}")
+    } else {
+        let head: String = chars[..60].iter().collect();
+        format!("{head:?}... ({} chars)", chars.len())
+    }
 }
 
 /// What a decoder reports, owned, in stream order.

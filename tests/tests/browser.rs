@@ -23,7 +23,7 @@ use serde_json::Value;
 use sse_core::{
     EncodeError, EventWriter, KEEP_ALIVE, Message, encode, encode_comment, encoded_len,
 };
-use sse_core_tests::{OwnedEvent, naive};
+use sse_core_tests::{OwnedEvent, Rng, naive, show};
 
 #[path = "../browser/chromium.rs"]
 mod chromium;
@@ -227,27 +227,6 @@ impl Msg {
             m = m.retry(r);
         }
         m
-    }
-}
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
     }
 }
 
@@ -462,7 +441,7 @@ fn plan() -> Vec<Step> {
     steps.push(Step::Msg(Msg::data("after comments")));
 
     // Random events.
-    let mut rng = Rng(0x5EED_CAFE_F00D_0001);
+    let mut rng = Rng::new(0x5EED_CAFE_F00D_0001);
     for _ in 0..300 {
         let roll = rng.below(100);
         if roll < 12 {
@@ -562,7 +541,7 @@ struct Stream {
 fn encode_plan(plan: &[Step]) -> Stream {
     let mut body = Vec::new();
     let mut cuts = Vec::new();
-    let mut rng = Rng(0xC0FF_EE00_1234_5678);
+    let mut rng = Rng::new(0xC0FF_EE00_1234_5678);
     for step in plan {
         let start = body.len();
         match step {
@@ -684,17 +663,6 @@ fn show_event(e: &OwnedEvent) -> String {
         show(&e.data),
         show(&e.last_event_id)
     )
-}
-
-/// A string escaped, shortened when long.
-fn show(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 80 {
-        format!("{s:?}")
-    } else {
-        let head: String = chars[..60].iter().collect();
-        format!("{head:?}... ({} chars)", chars.len())
-    }
 }
 
 /// Where two strings first differ, with some context.

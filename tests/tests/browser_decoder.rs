@@ -46,7 +46,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sse_core::{Decoder, InlineBuffers, Item};
-use sse_core_tests::{OwnedEvent, naive, vectors};
+use sse_core_tests::{OwnedEvent, Rng, naive, show, vectors};
 
 #[path = "../browser/chromium.rs"]
 mod chromium;
@@ -209,7 +209,7 @@ impl Case {
 
 /// Every case: the vectors, then the generated bodies.
 fn cases() -> Vec<Case> {
-    let mut rng = Rng(SEED);
+    let mut rng = Rng::new(SEED);
     let mut cases = Vec::new();
     for v in vectors::all() {
         let body = v.bytes();
@@ -444,26 +444,15 @@ fn list(events: &[OwnedEvent]) -> String {
         let _ = writeln!(
             out,
             "      type {}, data {}, lastEventId {}",
-            short(&e.event_type),
-            short(&e.data),
-            short(&e.last_event_id)
+            show(&e.event_type),
+            show(&e.data),
+            show(&e.last_event_id)
         );
     }
     if events.len() > 20 {
         let _ = writeln!(out, "      ... {} more", events.len() - 20);
     }
     out
-}
-
-/// A string escaped, shortened when long.
-fn short(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    if chars.len() <= 80 {
-        format!("{s:?}")
-    } else {
-        let head: String = chars[..60].iter().collect();
-        format!("{head:?}... ({} chars)", chars.len())
-    }
 }
 
 /// Bytes as a Rust byte string literal, shortened when long.
@@ -492,27 +481,6 @@ fn hex(bytes: &[u8]) -> String {
 
 // ---------------------------------------------------------------------------
 // The generator.
-
-/// A small deterministic generator (xorshift64*).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.next() % 100 < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a [u8]]) -> &'a [u8] {
-        items[self.below(items.len())]
-    }
-}
 
 /// What a body may start with (R1, R9, R10).
 const PREFIXES: &[&[u8]] = &[
