@@ -33,7 +33,7 @@ use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
 mod common;
 use common::example;
 
-#[path = "../../tests/browser/chromium.rs"]
+#[path = "support/chromium.rs"]
 mod chromium;
 use chromium::{Browser, chromium_path};
 

@@ -4,8 +4,8 @@
 //!
 //! Not part of any crate's library: `tests/tests/browser.rs` and
 //! `tests/tests/browser_decoder.rs` include it as a module, next to
-//! `chromium.rs` (which they include as `mod chromium`), with
-//! `#[path = "..."] mod server;`.
+//! `sse-core/tests/support/chromium.rs` (which they include as
+//! `mod chromium`), with `#[path = "..."] mod server;`.
 //!
 //! Every page the server gives loads `/report.js` (`report.js` here) and
 //! posts what it saw to `POST /report` as JSON batches numbered by `seq`,

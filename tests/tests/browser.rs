@@ -25,7 +25,7 @@ use sse_core::{
 };
 use sse_core_tests::{OwnedEvent, Rng, naive, show};
 
-#[path = "../browser/chromium.rs"]
+#[path = "../../sse-core/tests/support/chromium.rs"]
 mod chromium;
 use chromium::{Browser, chromium_path};
 
