@@ -218,6 +218,11 @@
 //! All off by default; none adds a default dependency. The crate is always
 //! `no_std`.
 //!
+//! - `std`: lets `memchr` choose its search routine by the CPU at run time
+//!   (AVX2 on x86-64), which finds line ends in long lines faster. The crate
+//!   itself uses nothing from `std`. Without it, `memchr` uses SSE2 on x86-64,
+//!   unless another crate in the build enables `memchr/std`, as most
+//!   applications' dependencies do.
 //! - `alloc`: [`Sink`] for `alloc::vec::Vec<u8>`.
 //! - `bytes`: [`Sink`] for `bytes::BytesMut`.
 //! - `embedded-io`: `encode_io` and `encode_comment_io` write into any
