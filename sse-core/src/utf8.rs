@@ -32,6 +32,8 @@ pub(crate) fn decoded_len(bytes: &[u8]) -> usize {
 }
 
 /// Decodes `buf[..len]` with replacement, in place, when it is not valid UTF-8.
+/// `buf[..checked]` is known to be valid UTF-8 ending at a character
+/// boundary (see [`valid_prefix`]), so only the rest is checked.
 ///
 /// The check is [`is_valid`], not `from_utf8`: the text is viewed as `&str`
 /// once more at dispatch (safe code has no other way to make one), and this
@@ -40,8 +42,14 @@ pub(crate) fn decoded_len(bytes: &[u8]) -> usize {
 /// Returns the decoded length, or `None` when that is more than `cap` (which is
 /// at most `buf.len()`); `buf` is then unchanged. Linear in `len`.
 #[inline]
-pub(crate) fn repair_in_place(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
-    if len == 0 || is_valid(&buf[..len]) {
+pub(crate) fn repair_in_place(
+    buf: &mut [u8],
+    checked: usize,
+    len: usize,
+    cap: usize,
+) -> Option<usize> {
+    debug_assert!(checked <= len && is_valid(&buf[..checked]));
+    if checked == len || is_valid(&buf[checked..len]) {
         return Some(len);
     }
     replace_invalid(buf, len, cap)
@@ -80,16 +88,35 @@ fn replace_invalid(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
 /// address is word-aligned (again after each character outside ASCII) and
 /// near the end; here ASCII is skipped 32, then 8 bytes at a time wherever it
 /// starts, and the characters outside ASCII are checked one by one.
-#[inline(never)]
+#[inline]
 pub(crate) fn is_valid(bytes: &[u8]) -> bool {
+    valid_prefix(bytes) == Some(bytes.len())
+}
+
+/// How much of `bytes` is known to be valid UTF-8 when more may follow:
+/// `Some(bytes.len())` if all of it is; `Some(n)` if `bytes[..n]` is and
+/// the rest is the start of a character that the next bytes may complete;
+/// `None` if `bytes` has an error that no later byte can undo. That is
+/// `from_utf8`'s answer: `Ok`, an error with no `error_len` (the input ended
+/// inside a character) at `valid_up_to`, or any other error. Made like
+/// [`is_valid`], which is `valid_prefix(bytes) == Some(bytes.len())`.
+#[inline(never)]
+pub(crate) fn valid_prefix(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(first) = next_non_ascii(bytes, i) {
         match char_len(&bytes[first..]) {
             Some(n) => i = first + n,
-            None => return false,
+            None => return cut_short(&bytes[first..]).then_some(first),
         }
     }
-    true
+    Some(bytes.len())
+}
+
+/// Whether `rest`, whose first byte starts no well-formed character, is the
+/// start of one cut short by the end of the bytes.
+#[cold]
+fn cut_short(rest: &[u8]) -> bool {
+    rest.len() < 4 && core::str::from_utf8(rest).is_err_and(|e| e.error_len().is_none())
 }
 
 /// The position of the first byte of 0x80 or more in `bytes[start..]`.
@@ -160,7 +187,7 @@ mod tests {
     fn check(raw: &[u8], expected: &str) {
         let mut buf = [0u8; 64];
         buf[..raw.len()].copy_from_slice(raw);
-        let len = repair_in_place(&mut buf, raw.len(), 64).unwrap();
+        let len = repair_in_place(&mut buf, 0, raw.len(), 64).unwrap();
         assert_eq!(core::str::from_utf8(&buf[..len]), Ok(expected), "{raw:?}");
         assert_eq!(decoded_len(raw), expected.len());
     }
@@ -185,22 +212,38 @@ mod tests {
     #[test]
     fn too_long_after_replacement_leaves_buffer() {
         let mut buf = *b"\xFF\xFF\0\0\0\0";
-        assert_eq!(repair_in_place(&mut buf, 2, 5), None);
+        assert_eq!(repair_in_place(&mut buf, 0, 2, 5), None);
         assert_eq!(&buf[..2], b"\xFF\xFF");
-        assert_eq!(repair_in_place(&mut buf, 2, 6), Some(6));
+        assert_eq!(repair_in_place(&mut buf, 0, 2, 6), Some(6));
+    }
+
+    #[test]
+    fn text_after_the_checked_prefix_is_checked_and_repaired_whole() {
+        // Only the bytes after the checked prefix are looked at; a repair
+        // still decodes the whole text.
+        let mut buf = [0u8; 16];
+        buf[..6].copy_from_slice("é€a".as_bytes());
+        assert_eq!(repair_in_place(&mut buf, 2, 6, 16), Some(6));
+        assert_eq!(repair_in_place(&mut buf, 6, 6, 16), Some(6));
+        buf[6] = 0xFF;
+        assert_eq!(repair_in_place(&mut buf, 5, 7, 16), Some(9));
+        assert_eq!(core::str::from_utf8(&buf[..9]), Ok("é€a\u{FFFD}"));
     }
 }
 
 #[cfg(test)]
 mod is_valid_tests {
-    use super::is_valid;
+    use super::{is_valid, valid_prefix};
 
+    /// `is_valid` and `valid_prefix` give `from_utf8`'s answers.
     fn agrees(bytes: &[u8]) {
-        assert_eq!(
-            is_valid(bytes),
-            core::str::from_utf8(bytes).is_ok(),
-            "{bytes:02X?}"
-        );
+        let std = core::str::from_utf8(bytes);
+        assert_eq!(is_valid(bytes), std.is_ok(), "{bytes:02X?}");
+        let prefix = match std {
+            Ok(_) => Some(bytes.len()),
+            Err(e) => e.error_len().is_none().then_some(e.valid_up_to()),
+        };
+        assert_eq!(valid_prefix(bytes), prefix, "{bytes:02X?}");
     }
 
     #[test]
