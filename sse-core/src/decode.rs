@@ -467,8 +467,10 @@ pub struct Decoder<S: Storage> {
 
 /// How many bytes of data are copied between two UTF-8 checks (see
 /// `State::check_data`): small enough to be still in the L1 cache, large
-/// enough that a check's fixed cost does not matter.
-const CHECK_EVERY: usize = 4096;
+/// enough that a check's fixed cost does not matter. The fuzz targets (built
+/// with `cfg(fuzzing)`) check every 16 bytes, so that their short inputs
+/// reach checks at every kind of character boundary and error.
+const CHECK_EVERY: usize = if cfg!(fuzzing) { 16 } else { 4096 };
 
 /// Everything but the buffers; not generic, so the decoding code exists once.
 #[derive(Clone, Debug)]
