@@ -1000,8 +1000,9 @@ impl State {
     /// reaches [`CHECK_EVERY`] bytes, while they are still in the cache: a
     /// large event's text is then not read from memory once more at
     /// dispatch, which checks only the rest. Each byte is checked once (the
-    /// few bytes of a character cut by the end, twice), and not at all once an
-    /// error is found: dispatch repairs the text.
+    /// few bytes of a character cut by the end, twice). After an error no
+    /// more checks are made: dispatch checks the rest again from the last
+    /// good length, finds the error and repairs the whole text.
     #[inline(always)]
     fn check_data(&mut self, data: &[u8]) {
         if self.data_len >= self.data_check_at {
