@@ -98,8 +98,9 @@ pub(crate) fn is_valid(bytes: &[u8]) -> bool {
 /// the rest is the start of a character that the next bytes may complete;
 /// `None` if `bytes` has an error that no later byte can undo. That is
 /// `from_utf8`'s answer: `Ok`, an error with no `error_len` (the input ended
-/// inside a character) at `valid_up_to`, or any other error. Made like
-/// [`is_valid`], which is `valid_prefix(bytes) == Some(bytes.len())`.
+/// inside a character) at `valid_up_to`, or any other error. It is the
+/// search behind [`is_valid`] (which says how it runs), and is used to check
+/// data in stretches as it arrives.
 #[inline(never)]
 pub(crate) fn valid_prefix(bytes: &[u8]) -> Option<usize> {
     let mut i = 0;
