@@ -6,6 +6,15 @@ use sse_core::{Decoder, EndOfBody, InlineBuffers, Item, Limits, Storage};
 /// A decoder large enough for every test stream that is not about limits.
 pub type BigDecoder = Decoder<InlineBuffers<{ 1 << 20 }, 4096, 4096>>;
 
+/// A new [`BigDecoder`] on the heap. Built from a constant, which the
+/// compiler copies straight into the allocation: `Box::new(BigDecoder::new())`
+/// builds the 1 MiB value on the stack first, and in release builds a test
+/// thread's 2 MiB stack did not always hold it.
+pub fn big_decoder() -> Box<BigDecoder> {
+    const NEW: BigDecoder = BigDecoder::new();
+    Box::new(NEW)
+}
+
 /// Feeds `chunks` to `decoder` as one body, then finishes it.
 pub fn run<S: Storage>(decoder: &mut Decoder<S>, chunks: &[&[u8]]) -> Outcome {
     let mut items = Vec::new();
@@ -44,7 +53,7 @@ pub fn own(item: Result<Item<'_>, sse_core::DecodeError>) -> OwnedItem {
 
 /// Decodes one body, split into `chunks`, with a fresh big decoder seeded with `initial_id`.
 pub fn decode_chunks(chunks: &[&[u8]], initial_id: &str) -> Outcome {
-    let mut decoder = Box::new(BigDecoder::new());
+    let mut decoder = big_decoder();
     decoder
         .set_last_event_id(initial_id)
         .expect("valid initial id");
@@ -71,7 +80,7 @@ pub fn split_at<'a>(body: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
 
 /// Decodes `body` with a decoder limited by `limits`.
 pub fn decode_limited(chunks: &[&[u8]], limits: Limits) -> Outcome {
-    let mut decoder = Box::new(BigDecoder::new());
+    let mut decoder = big_decoder();
     decoder.set_limits(limits);
     run(&mut decoder, chunks)
 }
