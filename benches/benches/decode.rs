@@ -16,7 +16,8 @@ use std::time::Duration;
 use benches::alloc::{AllocationReport, Allocations, Counting};
 use benches::clock::Clock;
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, SseParse, SseStream,
+    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, Russe, SseParse,
+    SseStream, Sseer,
 };
 use benches::{Contender, Counter, Input, Summary, Workload, workloads};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
@@ -124,6 +125,8 @@ impl<'c> Group<'c> {
         self.contender(PbSseCore);
         self.contender(SseParse);
         self.contender(EventsourceClient);
+        self.contender(Sseer);
+        self.contender(Russe);
     }
 
     fn finish(self) {

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Contenders: `ours-event`, `ours-field`, `sse-stream`, `eventsource-stream`,
-//! `sse-core-0.2`, `sse-parse`, `eventsource-client`, `memchr2`; encoders
+//! `sse-core-0.2`, `sse-parse`, `eventsource-client`, `sseer`, `russe`,
+//! `memchr2`; encoders
 //! (on the W1 and W2 shapes; the piece size is ignored): `encode-ours`,
 //! `encode-axum`, `encode-sse-stream`.
 //! Workloads: `W1` to `W6`. Piece size: bytes, or `whole`.
@@ -17,7 +18,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, SseParse, SseStream,
+    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, Russe, SseParse,
+    SseStream, Sseer,
 };
 use benches::encoders;
 use benches::{Contender, Counter, Input, Summary, workloads};
@@ -60,6 +62,8 @@ fn main() {
         "eventsource-stream" => go(&mut EventsourceStream, &input, runs, &workload.expected),
         "sse-core-0.2" => go(&mut PbSseCore, &input, runs, &workload.expected),
         "sse-parse" => go(&mut SseParse, &input, runs, &workload.expected),
+        "sseer" => go(&mut Sseer, &input, runs, &workload.expected),
+        "russe" => go(&mut Russe, &input, runs, &workload.expected),
         "eventsource-client" => go(&mut EventsourceClient, &input, runs, &workload.expected),
         "ours-field" => {
             for _ in 0..runs {

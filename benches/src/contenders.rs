@@ -332,6 +332,64 @@ impl Contender for SseParse {
     }
 }
 
+/// `sseer` 0.3: its `EventStream` over a stream of `Bytes` (a data line that
+/// lies whole in a piece is handed out as a slice of it, without a copy).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sseer;
+
+impl Contender for Sseer {
+    fn name(&self) -> &'static str {
+        "sseer"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        let mut stream = sseer::event_stream::EventStream::new(input.stream());
+        futures::executor::block_on(async {
+            while let Some(event) = stream.next().await {
+                let event = event.expect("sseer");
+                sink.event(&event.event, &event.data, &event.id);
+            }
+        });
+    }
+}
+
+/// `russe` 0.3 (from actix-web-lab): its `tokio_util` codec, fed as
+/// `FramedRead` feeds it (each piece appended to a `BytesMut`, then
+/// `decode` until it has no more events, `decode_eof` at the end).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Russe;
+
+impl Contender for Russe {
+    fn name(&self) -> &'static str {
+        "russe"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        use tokio_util::codec::Decoder as _;
+        let mut decoder = russe::Decoder::default();
+        let mut buf = bytes::BytesMut::new();
+        let mut report = |event: russe::Event| {
+            // Comments and `retry` come as events of their own.
+            if let russe::Event::Message(message) = event {
+                sink.event(
+                    event_type(message.event.as_deref()),
+                    &message.data,
+                    message.id.as_deref().unwrap_or(""),
+                );
+            }
+        };
+        for piece in input.slices() {
+            buf.extend_from_slice(piece);
+            while let Some(event) = decoder.decode(&mut buf).expect("russe") {
+                report(event);
+            }
+        }
+        while let Some(event) = decoder.decode_eof(&mut buf).expect("russe") {
+            report(event);
+        }
+    }
+}
+
 /// `eventsource-client` 0.18 (LaunchDarkly). Its parser is private, so the
 /// whole client runs, over an in-memory `HttpTransport` that answers with the
 /// pieces, reconnection off.

@@ -3,7 +3,8 @@
 
 use benches::alloc::{Allocations, Counting};
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, SseParse, SseStream,
+    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, Russe, SseParse,
+    SseStream, Sseer,
 };
 use benches::{Contender, Input, Summary, Workload, workloads};
 
@@ -45,6 +46,8 @@ fn every_contender_decodes_every_workload() {
             check(&mut PbSseCore, &workload, piece);
             check(&mut SseParse, &workload, piece);
             check(&mut EventsourceClient, &workload, piece);
+            check(&mut Sseer, &workload, piece);
+            check(&mut Russe, &workload, piece);
         }
     }
 }
