@@ -69,6 +69,16 @@ impl Input {
     }
 }
 
+/// Polls `stream` to its end on this thread (`futures::executor::block_on`),
+/// handing each item to `each`: how the stream-based peers are driven.
+fn each_item<St: futures::Stream + Unpin>(mut stream: St, mut each: impl FnMut(St::Item)) {
+    futures::executor::block_on(async {
+        while let Some(item) = stream.next().await {
+            each(item);
+        }
+    });
+}
+
 /// A decoder under test.
 pub trait Contender {
     /// The name shown in reports.
@@ -242,18 +252,15 @@ impl Contender for SseStream {
     }
 
     fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
-        let mut stream = sse_stream::SseByteStream::new(input.stream());
-        futures::executor::block_on(async {
-            while let Some(block) = stream.next().await {
-                let block = block.expect("sse-stream");
-                // Blocks without data (metadata only) are not events.
-                if let Some(data) = &block.data {
-                    sink.event(
-                        event_type(block.event.as_deref()),
-                        data,
-                        block.id.as_deref().unwrap_or(""),
-                    );
-                }
+        each_item(sse_stream::SseByteStream::new(input.stream()), |block| {
+            let block = block.expect("sse-stream");
+            // Blocks without data (metadata only) are not events.
+            if let Some(data) = &block.data {
+                sink.event(
+                    event_type(block.event.as_deref()),
+                    data,
+                    block.id.as_deref().unwrap_or(""),
+                );
             }
         });
     }
@@ -271,12 +278,9 @@ impl Contender for EventsourceStream {
 
     fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
         use eventsource_stream::Eventsource;
-        let mut stream = input.stream().eventsource();
-        futures::executor::block_on(async {
-            while let Some(event) = stream.next().await {
-                let event = event.expect("eventsource-stream");
-                sink.event(&event.event, &event.data, &event.id);
-            }
+        each_item(input.stream().eventsource(), |event| {
+            let event = event.expect("eventsource-stream");
+            sink.event(&event.event, &event.data, &event.id);
         });
     }
 }
@@ -343,13 +347,13 @@ impl Contender for Sseer {
     }
 
     fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
-        let mut stream = sseer::event_stream::EventStream::new(input.stream());
-        futures::executor::block_on(async {
-            while let Some(event) = stream.next().await {
+        each_item(
+            sseer::event_stream::EventStream::new(input.stream()),
+            |event| {
                 let event = event.expect("sseer");
                 sink.event(&event.event, &event.data, &event.id);
-            }
-        });
+            },
+        );
     }
 }
 
@@ -433,21 +437,16 @@ impl Contender for EventsourceClient {
             .build_with_transport(MemoryTransport {
                 pieces: Arc::clone(input.pieces()),
             });
-        let mut stream = client.stream();
-        futures::executor::block_on(async {
-            while let Some(item) = stream.next().await {
-                match item {
-                    Ok(SSE::Event(event)) => sink.event(
-                        &event.event_type,
-                        &event.data,
-                        event.id.as_deref().unwrap_or(""),
-                    ),
-                    Ok(SSE::Connected(_) | SSE::Comment(_)) => {}
-                    // The end of the body, reported as an error; the stream ends next.
-                    Err(eventsource_client::Error::Eof) => {}
-                    Err(error) => panic!("eventsource-client: {error}"),
-                }
-            }
+        each_item(client.stream(), |item| match item {
+            Ok(SSE::Event(event)) => sink.event(
+                &event.event_type,
+                &event.data,
+                event.id.as_deref().unwrap_or(""),
+            ),
+            Ok(SSE::Connected(_) | SSE::Comment(_)) => {}
+            // The end of the body, reported as an error; the stream ends next.
+            Err(eventsource_client::Error::Eof) => {}
+            Err(error) => panic!("eventsource-client: {error}"),
         });
     }
 }
