@@ -109,117 +109,38 @@ pub enum Token<'a> {
     BlankLine,
 }
 
-/// A line read by [`Lookahead::next_line`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SimpleLine<'a> {
-    /// A blank line.
-    Blank,
-    /// A comment line.
-    Comment,
-    /// A `data:` line and its value (one leading space removed, raw bytes).
-    Data(&'a [u8]),
-}
-
-/// Whole lines read ahead of a [`FieldParser`] without moving it, for the
-/// event layer's fast path: it reads a block and either uses it all (see
-/// [`FieldParser::catch_up`]) or leaves it to
-/// [`next_token`](FieldParser::next_token). Only the simplest lines are
-/// read; for anything else [`next_line`](Self::next_line) gives `None`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Lookahead<'a> {
-    /// The input after the lines read.
-    rest: &'a [u8],
-    /// The last line read ended with CR (R13).
-    pending_cr: bool,
-}
-
-impl<'a> Lookahead<'a> {
-    /// The next line, if it lies whole (with its end) in the input and is a
-    /// blank line, a comment, or a `data` line with a colon. `None` for
-    /// anything else: another field, a line cut by the end of the input.
-    #[inline]
-    pub(crate) fn next_line(&mut self) -> Option<SimpleLine<'a>> {
-        let bytes = match self.rest {
-            // The LF of a CRLF (R13).
-            [b'\n', rest @ ..] if self.pending_cr => rest,
-            bytes => bytes,
-        };
-        let line = match *bytes.first()? {
-            b'\n' | b'\r' => {
-                self.pending_cr = bytes[0] == b'\r';
-                self.rest = &bytes[1..];
-                return Some(SimpleLine::Blank);
-            }
-            _ => known_prefix(bytes)?,
-        };
-        let value = match line {
-            (FieldName::Comment | FieldName::Data, skip) => &bytes[skip..],
-            _ => return None,
-        };
-        // One leading space is removed (R19).
-        let value = value.strip_prefix(b" ").unwrap_or(value);
-        let end = find_line_end(value)?;
-        self.pending_cr = value[end] == b'\r';
-        self.rest = &value[end + 1..];
-        Some(match line.0 {
-            FieldName::Data => SimpleLine::Data(&value[..end]),
-            _ => SimpleLine::Comment,
-        })
-    }
-}
-
-/// A comment's colon or a known field's name and colon at the start of
-/// `bytes`: which it is, and its length.
-#[inline]
-fn known_prefix(bytes: &[u8]) -> Option<(FieldName, usize)> {
-    match *bytes.first()? {
-        b':' => Some((FieldName::Comment, 1)),
-        b'd' if bytes.starts_with(b"data:") => Some((FieldName::Data, 5)),
-        b'i' if bytes.starts_with(b"id:") => Some((FieldName::Id, 3)),
-        b'e' if bytes.starts_with(b"event:") => Some((FieldName::Event, 6)),
-        b'r' if bytes.starts_with(b"retry:") => Some((FieldName::Retry, 6)),
-        _ => None,
-    }
-}
-
-/// The longest field name that can be a known one (`event`, `retry`).
+/// The longest known field name (`event`, `retry`).
 const MAX_KNOWN_NAME: usize = 5;
 
+/// The UTF-8 byte order mark (R9).
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Where the parser stands in the line being read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
+    /// At the start of the body, `n` bytes of a leading BOM seen (R9).
+    Bom(u8),
     /// At the start of a line.
     LineStart,
-    /// Reading a name whose first `len` bytes are in `buf`.
+    /// Reading a name whose first `len` bytes (a known name's start) are in `buf`.
     Name { buf: [u8; MAX_KNOWN_NAME], len: u8 },
-    /// Reading a name that cannot be a known one.
+    /// Reading a name that is no known one.
     UnknownName,
-    /// Just after the colon: one space is still to be removed.
+    /// Just after the colon: one space is still to be removed (R19).
     AfterColon(FieldName),
     /// Inside the value.
     InValue(FieldName),
 }
 
-/// Where the parser stands on the body's leading BOM (R9).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Bom {
-    /// `n` bytes of `EF BB BF` seen at the start of the body (0, 1 or 2).
-    Matched(u8),
-    /// Past the start of the body.
-    Done,
-}
-
-const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
-
 /// A streaming tokenizer for `text/event-stream` lines, with constant-size state.
 ///
 /// Feed it any chunks of a response body through [`next_token`](Self::next_token);
 /// call [`finish`](Self::finish) at the end of the body. The tokens are exactly
-/// those of the whole body, however it is chunked (R11), and every byte is looked
-/// at once.
+/// those of the whole body, however it is chunked (R11), and every byte is
+/// looked at once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldParser {
     state: State,
-    bom: Bom,
     /// The previous line ended with CR: an LF right after it is part of a CRLF (R13).
     pending_cr: bool,
 }
@@ -239,8 +160,7 @@ impl FieldParser {
     /// ```
     pub const fn new() -> Self {
         Self {
-            state: State::LineStart,
-            bom: Bom::Matched(0),
+            state: State::Bom(0),
             pending_cr: false,
         }
     }
@@ -257,76 +177,16 @@ impl FieldParser {
     /// assert!(parser.is_mid_line());
     /// ```
     pub const fn is_mid_line(&self) -> bool {
-        !matches!(self.state, State::LineStart) || matches!(self.bom, Bom::Matched(1 | 2))
+        !matches!(self.state, State::LineStart | State::Bom(0))
     }
 
     /// The field whose value is being read, if the parser is inside one.
-    #[inline]
-    pub(crate) fn in_value(&self) -> Option<FieldName> {
+    #[inline(always)]
+    pub(crate) const fn in_value(&self) -> Option<FieldName> {
         match self.state {
             State::InValue(name) => Some(name),
             _ => None,
         }
-    }
-
-    /// [`next_token`](Self::next_token) when [`in_value`](Self::in_value) is
-    /// `Some(name)`: the next piece of that value, if `input` is not empty.
-    /// Made for pieces of 16 bytes or more, searched by memchr alone (shorter
-    /// ones are fine, but [`short_value_piece`](Self::short_value_piece)
-    /// reads them faster).
-    #[inline]
-    pub(crate) fn value_piece<'a>(
-        &mut self,
-        name: FieldName,
-        input: &mut &'a [u8],
-    ) -> Option<Value<'a>> {
-        self.value_piece_by(name, input, find_line_end_long)
-    }
-
-    /// [`value_piece`](Self::value_piece) for `input` shorter than 16 bytes
-    /// (small pieces), which it reads without calling anything.
-    #[inline(always)]
-    pub(crate) fn short_value_piece<'a>(
-        &mut self,
-        name: FieldName,
-        input: &mut &'a [u8],
-    ) -> Option<Value<'a>> {
-        self.value_piece_by(name, input, find_line_end_short)
-    }
-
-    /// [`value_piece`](Self::value_piece), the line's end found by `search`.
-    #[inline(always)]
-    fn value_piece_by<'a>(
-        &mut self,
-        name: FieldName,
-        input: &mut &'a [u8],
-        search: impl FnOnce(&[u8]) -> Option<usize>,
-    ) -> Option<Value<'a>> {
-        debug_assert_eq!(self.in_value(), Some(name));
-        let bytes: &'a [u8] = input;
-        if bytes.is_empty() {
-            return None;
-        }
-        Some(self.split_value(name, bytes, input, search(bytes)))
-    }
-
-    /// Starts reading whole lines ahead of the parser from `input`, if the
-    /// parser is at the start of a line past the BOM (see [`Lookahead`]).
-    #[inline]
-    pub(crate) fn lookahead<'a>(&self, input: &'a [u8]) -> Option<Lookahead<'a>> {
-        (self.state == State::LineStart && self.bom == Bom::Done).then_some(Lookahead {
-            rest: input,
-            pending_cr: self.pending_cr,
-        })
-    }
-
-    /// Moves the parser and `input` to where `ahead` stands: the start of a
-    /// line, after the lines `ahead` read. Those lines are then used, as if
-    /// [`next_token`](Self::next_token) had returned them.
-    #[inline]
-    pub(crate) fn catch_up<'a>(&mut self, ahead: &Lookahead<'a>, input: &mut &'a [u8]) {
-        *input = ahead.rest;
-        self.pending_cr = ahead.pending_cr;
     }
 
     /// Ends the response body and makes the parser ready for a new one.
@@ -364,87 +224,192 @@ impl FieldParser {
     /// assert_eq!(parser.next_token(&mut input), None);
     /// assert!(input.is_empty());
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn next_token<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
-        // Every state has nothing to say about no input; this is also how the
-        // caller's loop over a chunk ends, so it is answered here, inline.
-        let &first = input.first()?;
-        if self.pending_cr {
-            // The byte after a CR: an LF there completes a CRLF (R13).
-            if first == b'\n' {
-                *input = &input[1..];
-            }
-            self.pending_cr = false;
-        }
-        match self.state {
-            State::LineStart if self.bom == Bom::Done => {
-                if let Some(token) = self.whole_line(input) {
-                    return Some(token);
+        loop {
+            let bytes: &'a [u8] = input;
+            let &first = bytes.first()?;
+            if self.pending_cr {
+                self.pending_cr = false;
+                if first == b'\n' {
+                    // The LF of a CRLF (R13).
+                    *input = &bytes[1..];
+                    continue;
                 }
             }
-            State::InValue(name) => return self.rest_of_value(name, input),
-            _ => {}
+            let token = match self.state {
+                State::InValue(name) => return Some(Token::Value(self.value(name, input))),
+                State::LineStart => self.line_start(input),
+                State::AfterColon(name) => self.after_colon(name, input),
+                State::Name { buf, len } => self.name_bytes(buf, len, input),
+                State::UnknownName => self.unknown_name(input),
+                State::Bom(n) => self.bom(n, input),
+            };
+            if token.is_some() {
+                return token;
+            }
         }
-        self.general(input)
     }
 
-    /// The fast path for the usual case: a line that starts with a blank, a
-    /// comment or a known name and its colon, all in `input`. Leaves
-    /// everything else (and `input`) to [`general`](Self::general).
-    #[inline]
-    fn whole_line<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+    /// A line's first byte, at the start of `input` (not empty): a blank
+    /// line, a comment (R18) or a field's name.
+    #[inline(always)]
+    fn line_start<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
         let bytes: &'a [u8] = input;
-        let (name, skip) = match *bytes.first()? {
-            b'\n' | b'\r' => {
-                self.pending_cr = bytes[0] == b'\r';
+        match bytes[0] {
+            b'\r' | b'\n' => {
                 *input = &bytes[1..];
-                return Some(Token::BlankLine);
+                self.end_line(bytes[0]);
+                Some(Token::BlankLine)
             }
-            _ => known_prefix(bytes)?,
-        };
-        let rest = &bytes[skip..];
-        let rest = match rest.first() {
-            Some(b' ') => &rest[1..],
-            Some(_) => rest,
-            None => {
-                // The chunk ends at the colon: the space may come next (R19).
-                *input = rest;
-                self.state = State::AfterColon(name);
-                return None;
+            b':' => {
+                *input = &bytes[1..];
+                self.after_colon(FieldName::Comment, input)
             }
+            _ => self.start_name(input),
+        }
+    }
+
+    /// Just after a colon: removes one space, no more (R19), then reads the
+    /// value if `input` has more.
+    #[inline(always)]
+    fn after_colon<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        let Some(&first) = bytes.first() else {
+            self.state = State::AfterColon(name);
+            return None;
         };
-        if rest.is_empty() {
+        let value = if first == b' ' { &bytes[1..] } else { bytes };
+        *input = value;
+        self.state = State::InValue(name);
+        if value.is_empty() {
             // Only a line's last piece may be empty: wait for more input.
-            *input = rest;
-            self.state = State::InValue(name);
             return None;
         }
-        Some(self.value(name, rest, input))
+        Some(Token::Value(self.value(name, input)))
     }
 
-    /// Reads a value from `bytes` (non-empty, or the line ends there) up to the
-    /// end of the line or of the input.
-    #[inline(always)]
-    fn value<'a>(&mut self, name: FieldName, bytes: &'a [u8], input: &mut &'a [u8]) -> Token<'a> {
-        Token::Value(self.split_value(name, bytes, input, find_line_end(bytes)))
+    /// Reads more of a name that is no known one, up to its end.
+    #[inline(never)]
+    fn unknown_name<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        let Some(at) = memchr::memchr3(b':', b'\r', b'\n', bytes) else {
+            *input = &[];
+            return None;
+        };
+        *input = &bytes[at..];
+        self.end_of_name(FieldName::Unknown, input)
     }
 
-    /// The value in `bytes` (non-empty, or the line ends there), whose line
-    /// ends at `line_end` if that is known, else with or after `bytes`; moves
-    /// `input` past it.
+    /// Takes the next byte of a leading BOM, which is removed once (R9).
+    #[cold]
+    fn bom<'a>(&mut self, n: u8, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        if input.first() == Some(&BOM[usize::from(n)]) {
+            *input = &input[1..];
+            self.state = if n == 2 {
+                State::LineStart
+            } else {
+                State::Bom(n + 1)
+            };
+        } else if n == 0 {
+            self.state = State::LineStart;
+        } else {
+            // The bytes of the broken BOM start the first line's name, which
+            // is then no known one (it decodes to U+FFFD, R8).
+            self.state = State::UnknownName;
+        }
+        None
+    }
+
+    /// Ends the line at `terminator` (CR or LF, R12).
     #[inline(always)]
-    fn split_value<'a>(
+    fn end_line(&mut self, terminator: u8) {
+        self.pending_cr = terminator == b'\r';
+        self.state = State::LineStart;
+    }
+
+    /// Starts reading a name at the start of `input` (not empty). A name that
+    /// lies whole in `input`'s first word with the byte that ends it is
+    /// classified at once; any other goes byte by byte through [`State::Name`].
+    #[inline(always)]
+    fn start_name<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        let Some(word) = bytes.first_chunk::<8>() else {
+            self.state = State::Name {
+                buf: [0; MAX_KNOWN_NAME],
+                len: 0,
+            };
+            return None;
+        };
+        let word = u64::from_le_bytes(*word);
+        match first_match(matches(word, b':') | matches(word, b'\r') | matches(word, b'\n')) {
+            Some(len) if len <= MAX_KNOWN_NAME => {
+                *input = &bytes[len..];
+                self.end_of_name(FieldName::from_bytes(&bytes[..len]), input)
+            }
+            _ => {
+                // Six name bytes: no known name is that long.
+                *input = &bytes[MAX_KNOWN_NAME + 1..];
+                self.state = State::UnknownName;
+                None
+            }
+        }
+    }
+
+    /// Reads more of a name that may be a known one; `buf[..len]` holds it so far.
+    #[inline(never)]
+    fn name_bytes<'a>(
         &mut self,
-        name: FieldName,
-        bytes: &'a [u8],
+        mut buf: [u8; MAX_KNOWN_NAME],
+        mut len: u8,
         input: &mut &'a [u8],
-        line_end: Option<usize>,
-    ) -> Value<'a> {
-        match line_end {
+    ) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        for (used, &b) in bytes.iter().enumerate() {
+            if matches!(b, b':' | b'\r' | b'\n') {
+                *input = &bytes[used..];
+                return self.end_of_name(FieldName::from_bytes(&buf[..usize::from(len)]), input);
+            }
+            if usize::from(len) == MAX_KNOWN_NAME {
+                // A sixth name byte: no known name is that long.
+                *input = &bytes[used..];
+                self.state = State::UnknownName;
+                return None;
+            }
+            buf[usize::from(len)] = b;
+            len += 1;
+        }
+        *input = &[];
+        self.state = State::Name { buf, len };
+        None
+    }
+
+    /// Ends a name at the start of `input`, a colon, CR or LF.
+    #[inline(always)]
+    fn end_of_name<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
+        let end = input[0];
+        *input = &input[1..];
+        if end == b':' {
+            return self.after_colon(name, input);
+        }
+        // A line without a colon: the whole line is the name, the value is empty (R20).
+        self.end_line(end);
+        Some(Token::Value(Value {
+            name,
+            bytes: &[],
+            end_of_line: true,
+        }))
+    }
+
+    /// The value bytes at the start of `input` (not empty), up to the end of
+    /// the line or of the input; moves `input` past them and the line's end.
+    #[inline(always)]
+    fn value<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Value<'a> {
+        let bytes: &'a [u8] = input;
+        match find_line_end(bytes) {
             Some(i) => {
-                self.pending_cr = bytes[i] == b'\r';
-                self.state = State::LineStart;
                 *input = &bytes[i + 1..];
+                self.end_line(bytes[i]);
                 Value {
                     name,
                     bytes: &bytes[..i],
@@ -452,7 +417,6 @@ impl FieldParser {
                 }
             }
             None => {
-                self.state = State::InValue(name);
                 *input = &[];
                 Value {
                     name,
@@ -462,215 +426,37 @@ impl FieldParser {
             }
         }
     }
-
-    /// More of a value that began in an earlier chunk (large values arrive so).
-    #[inline(never)]
-    fn rest_of_value<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
-        let bytes: &'a [u8] = input;
-        if bytes.is_empty() {
-            return None;
-        }
-        Some(self.value(name, bytes, input))
-    }
-
-    /// Every case, one state at a time.
-    #[inline(never)]
-    fn general<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
-        loop {
-            let bytes: &'a [u8] = input;
-            let &first = bytes.first()?;
-            if let Bom::Matched(n) = self.bom {
-                if first == BOM[usize::from(n)] {
-                    *input = &bytes[1..];
-                    self.bom = if n == 2 {
-                        Bom::Done
-                    } else {
-                        Bom::Matched(n + 1)
-                    };
-                    continue;
-                }
-                self.bom = Bom::Done;
-                if n > 0 {
-                    // The held bytes start the first line, so its name is not a
-                    // known one (it starts with U+FFFD).
-                    self.state = State::UnknownName;
-                }
-            }
-            match self.state {
-                State::LineStart => match first {
-                    b'\n' | b'\r' => {
-                        self.pending_cr = first == b'\r';
-                        *input = &bytes[1..];
-                        return Some(Token::BlankLine);
-                    }
-                    b':' => {
-                        *input = &bytes[1..];
-                        self.state = State::AfterColon(FieldName::Comment);
-                    }
-                    _ => {
-                        self.state = State::Name {
-                            buf: [0; MAX_KNOWN_NAME],
-                            len: 0,
-                        }
-                    }
-                },
-                State::Name { mut buf, mut len } => {
-                    let mut used = 0;
-                    let mut end = None;
-                    for &b in bytes {
-                        if matches!(b, b':' | b'\r' | b'\n') {
-                            end = Some(b);
-                            break;
-                        }
-                        if usize::from(len) == MAX_KNOWN_NAME {
-                            break;
-                        }
-                        buf[usize::from(len)] = b;
-                        len += 1;
-                        used += 1;
-                    }
-                    match end {
-                        Some(end) => {
-                            let name = FieldName::from_bytes(&buf[..usize::from(len)]);
-                            if let Some(token) = self.end_of_name(name, end, &bytes[used..], input)
-                            {
-                                return Some(token);
-                            }
-                        }
-                        None if usize::from(len) == MAX_KNOWN_NAME && used < bytes.len() => {
-                            // A sixth name byte: no known name is that long.
-                            *input = &bytes[used..];
-                            self.state = State::UnknownName;
-                        }
-                        None => {
-                            *input = &bytes[used..];
-                            self.state = State::Name { buf, len };
-                        }
-                    }
-                }
-                State::UnknownName => match memchr::memchr3(b':', b'\r', b'\n', bytes) {
-                    Some(i) => {
-                        if let Some(token) =
-                            self.end_of_name(FieldName::Unknown, bytes[i], &bytes[i..], input)
-                        {
-                            return Some(token);
-                        }
-                    }
-                    None => *input = &[],
-                },
-                State::AfterColon(name) => {
-                    if first == b' ' {
-                        *input = &bytes[1..];
-                    }
-                    self.state = State::InValue(name);
-                }
-                State::InValue(name) => return Some(self.value(name, bytes, input)),
-            }
-        }
-    }
-
-    /// Handles the byte `end` (`:`, CR or LF) that ends a name; `rest` starts at it.
-    fn end_of_name<'a>(
-        &mut self,
-        name: FieldName,
-        end: u8,
-        rest: &'a [u8],
-        input: &mut &'a [u8],
-    ) -> Option<Token<'a>> {
-        *input = &rest[1..];
-        if end == b':' {
-            self.state = State::AfterColon(name);
-            return None;
-        }
-        // A line without a colon: the whole line is the name, the value is empty (R20).
-        self.pending_cr = end == b'\r';
-        self.state = State::LineStart;
-        Some(Token::Value(Value {
-            name,
-            bytes: &[],
-            end_of_line: true,
-        }))
-    }
 }
 
-/// High bit set in each byte of `word` equal to CR or LF; the lowest such flag
+/// High bit set in each byte of `word` equal to `byte`; the lowest such flag
 /// is always exact (higher ones may be false after a true one).
 #[inline(always)]
-const fn line_ends(word: u64) -> u64 {
+const fn matches(word: u64, byte: u8) -> u64 {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let cr = word ^ (ONES * b'\r' as u64);
-    let lf = word ^ (ONES * b'\n' as u64);
-    (cr.wrapping_sub(ONES) & !cr | lf.wrapping_sub(ONES) & !lf) & HIGHS
+    let x = word ^ (ONES * byte as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
 }
 
-/// The first CR or LF in the 8 bytes of `word` (little-endian), if any.
+/// The index of the lowest byte flagged by [`matches`] in a little-endian word.
 #[inline(always)]
-fn line_end_in_word(word: u64) -> Option<usize> {
-    let found = line_ends(word);
-    (found != 0).then(|| (found.trailing_zeros() / 8) as usize)
+fn first_match(flags: u64) -> Option<usize> {
+    (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
 }
 
-/// The position of the first CR or LF in `bytes`.
+/// The position of the first CR or LF in `bytes`: the one search for line
+/// ends (R12).
 ///
-/// Lines are often short (heartbeats, ids, small tokens), where memchr's
-/// setup costs more than the search: the first 16 bytes are looked at a word
-/// at a time first.
+/// Lines are often short (heartbeats, ids, small tokens, small pieces),
+/// where memchr's setup costs more than the search: the first 8 bytes are
+/// looked at as one word first.
 #[inline(always)]
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    let mut offset = 0;
-    loop {
-        let rest = &bytes[offset..];
-        let Some(word) = rest.first_chunk::<8>() else {
-            return find_line_end_tiny(rest).map(|i| i + offset);
-        };
-        if let Some(i) = line_end_in_word(u64::from_le_bytes(*word)) {
-            return Some(offset + i);
-        }
-        offset += 8;
-        if offset == 16 {
-            break;
-        }
+    let line_ends = |word: u64| first_match(matches(word, b'\r') | matches(word, b'\n'));
+    if let Some(word) = bytes.first_chunk::<8>() {
+        return line_ends(u64::from_le_bytes(*word))
+            .or_else(|| memchr::memchr2(b'\r', b'\n', &bytes[8..]).map(|i| i + 8));
     }
-    let rest = &bytes[16..];
-    if rest.len() < 8 {
-        return find_line_end_tiny(rest).map(|i| i + 16);
-    }
-    find_line_end_long(rest).map(|i| i + 16)
-}
-
-/// [`find_line_end`] by memchr's vector search alone, for pieces of 16 bytes
-/// or more that are known not to be the start of a line (any length gives
-/// the right answer).
-#[inline(always)]
-fn find_line_end_long(bytes: &[u8]) -> Option<usize> {
-    // Up to a few hundred bytes, memchr's SSE2 search called directly (SSE2 is
-    // always there on x86-64) costs less than `memchr2`'s run-time choice of
-    // routine, which pays off on longer text.
-    #[cfg(target_arch = "x86_64")]
-    if bytes.len() <= 256 {
-        if let Some(search) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
-            return search.find(bytes);
-        }
-    }
-    memchr::memchr2(b'\r', b'\n', bytes)
-}
-
-/// [`find_line_end`] for fewer than 16 bytes (small pieces), without a call
-/// or anything that needs one.
-#[inline(always)]
-fn find_line_end_short(bytes: &[u8]) -> Option<usize> {
-    debug_assert!(bytes.len() < 16);
-    match bytes.split_first_chunk::<8>() {
-        Some((word, rest)) => line_end_in_word(u64::from_le_bytes(*word))
-            .or_else(|| find_line_end_tiny(rest).map(|i| i + 8)),
-        None => find_line_end_tiny(bytes),
-    }
-}
-
-/// [`find_line_end`] for fewer than 8 bytes (small pieces, line tails).
-#[inline(always)]
-fn find_line_end_tiny(bytes: &[u8]) -> Option<usize> {
     let n = bytes.len();
     if n < 4 {
         return bytes.iter().position(|&b| b == b'\n' || b == b'\r');
@@ -682,7 +468,7 @@ fn find_line_end_tiny(bytes: &[u8]) -> Option<usize> {
         word.copy_from_slice(&bytes[at..at + 4]);
         u64::from(u32::from_le_bytes(word))
     };
-    line_end_in_word(read(0) | read(n - 4) << ((n - 4) * 8))
+    line_ends(read(0) | read(n - 4) << ((n - 4) * 8))
 }
 
 #[cfg(test)]
@@ -789,7 +575,7 @@ mod tests {
 
     #[test]
     fn find_line_end_agrees_with_a_plain_search() {
-        // Every length through the word, vector and memchr2 searches.
+        // Every length through the short, word and memchr2 searches.
         let mut buf = [b'a'; 300];
         assert_eq!(find_line_end(&buf), None);
         for len in 0..=buf.len() {
@@ -806,18 +592,6 @@ mod tests {
                         buf[at + 1] = b'\n';
                     }
                     assert_eq!(find_line_end(&buf[..len]), Some(at), "len {len} at {at}");
-                    assert_eq!(
-                        find_line_end_long(&buf[..len]),
-                        Some(at),
-                        "len {len} at {at}"
-                    );
-                    if len < 16 {
-                        assert_eq!(
-                            find_line_end_short(&buf[..len]),
-                            Some(at),
-                            "len {len} at {at}"
-                        );
-                    }
                 }
             }
             // No terminator: the tricky bytes alone, then with a terminator
@@ -827,10 +601,6 @@ mod tests {
                 *b = [0x0B, 0x0C, 0x8A, 0x8D, 0x00, 0xFF, 0x0E, 0x09][i % 8];
             });
             assert_eq!(find_line_end(&buf[..len]), None, "len {len}");
-            assert_eq!(find_line_end_long(&buf[..len]), None, "len {len}");
-            if len < 16 {
-                assert_eq!(find_line_end_short(&buf[..len]), None, "len {len}");
-            }
         }
     }
 
