@@ -301,7 +301,9 @@ fn host_output() -> Vec<String> {
     let outcome = (|| {
         scenario::banner(&mut out)?;
         let mut decoder = Decoder::<scenario::Buffers>::new();
-        scenario::decode(&mut decoder, scenario::CHAT.len(), &mut out)?;
+        let mut body = scenario::CHAT;
+        let mut buf = vec![0; body.len()];
+        scenario::decode(&mut decoder, &mut body, &mut buf, &mut out)?;
         let mut buf = [0u8; scenario::ENCODE_BUFFER];
         let len = scenario::encode(&mut buf, &mut out)?;
         scenario::round_trip(&mut Decoder::new(), &buf[..len], &mut out)?;

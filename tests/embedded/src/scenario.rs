@@ -21,8 +21,8 @@ use sse_core::{
 /// a `retry`, comments, CJK and emoji in JSON.
 pub(crate) const CHAT: &[u8] = include_bytes!("../../../sse-core/examples/data/chat.sse");
 
-/// The firmware feeds its input in pieces this small, as a UART driver or a
-/// small TCP window would hand it over.
+/// The firmware reads its input through a buffer this small, as from a UART
+/// driver or a small TCP window.
 pub(crate) const CHUNK: usize = 7;
 
 /// The decoder's capacities: 256 bytes of data per event (the chat stream's
@@ -110,34 +110,29 @@ fn item(out: &mut impl Write, item: Result<Item<'_>, DecodeError>) -> Outcome {
     Ok(())
 }
 
-/// Feeds `body` to `decoder` in pieces of `chunk` bytes and writes every
-/// item, then how the body ended, the reconnection time and the last event
-/// ID. Returns the number of events.
-fn feed(
+/// Decodes a body read from `reader` through the fixed buffer `buf`: each
+/// read hands the decoder at most `buf.len()` bytes. Writes every item, then
+/// how the body ended, the final `retry` and the last event ID.
+pub(crate) fn decode<R: embedded_io::Read>(
     decoder: &mut Decoder<Buffers>,
-    body: &[u8],
-    chunk: usize,
+    reader: &mut R,
+    buf: &mut [u8],
     out: &mut impl Write,
-) -> Result<usize, Failure> {
+) -> Outcome {
     let mut events = 0;
-    for piece in body.chunks(chunk) {
-        let mut input = piece;
+    loop {
+        let Ok(n) = reader.read(buf) else {
+            return Err(Failure::Check("the body can be read"));
+        };
+        if n == 0 {
+            break; // end of the body
+        }
+        let mut input = &buf[..n];
         while let Some(result) = decoder.next(&mut input) {
             events += usize::from(matches!(result, Ok(Item::Event(_))));
             item(out, result)?;
         }
     }
-    Ok(events)
-}
-
-/// Decodes the chat stream in pieces of `chunk` bytes and writes every item,
-/// then the end of the body, the final `retry` and the last event ID.
-pub(crate) fn decode(
-    decoder: &mut Decoder<Buffers>,
-    chunk: usize,
-    out: &mut impl Write,
-) -> Outcome {
-    let events = feed(decoder, CHAT, chunk, out)?;
     let end = match decoder.finish() {
         EndOfBody::Clean => "clean",
         EndOfBody::Discarded => "discarded",
