@@ -503,6 +503,10 @@ fn skip(what: &str, hint: &str) -> bool {
         !ci,
         "{what} not found ({hint}); CI is set, so the firmware tests must run: .ci/run installs it"
     );
-    eprintln!("\n*** skipped: {what} not found ({hint}); the firmware test did not run ***\n");
+    // Straight to the standard error, past the test harness's capture, so
+    // that the skip shows in a passing run too.
+    let line =
+        format!("\n*** skipped: {what} not found ({hint}); the firmware test did not run ***\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     false
 }
