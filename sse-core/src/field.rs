@@ -74,11 +74,13 @@ impl FieldName {
     /// assert_eq!(FieldName::from_bytes(b"Data"), FieldName::Unknown);
     /// ```
     pub const fn from_bytes(name: &[u8]) -> Self {
+        // Byte patterns rather than string literals, which would compare
+        // with a `memcmp` call.
         match name {
-            b"data" => Self::Data,
-            b"event" => Self::Event,
-            b"id" => Self::Id,
-            b"retry" => Self::Retry,
+            [b'd', b'a', b't', b'a'] => Self::Data,
+            [b'e', b'v', b'e', b'n', b't'] => Self::Event,
+            [b'i', b'd'] => Self::Id,
+            [b'r', b'e', b't', b'r', b'y'] => Self::Retry,
             _ => Self::Unknown,
         }
     }
@@ -112,6 +114,15 @@ pub enum Token<'a> {
 /// The longest known field name (`event`, `retry`).
 const MAX_KNOWN_NAME: usize = 5;
 
+/// The length of a name in [`State::Name`] that is longer than any known one.
+const UNKNOWN: u8 = MAX_KNOWN_NAME as u8 + 1;
+
+/// A name no known one can be.
+const UNKNOWN_NAME: State = State::Name {
+    buf: [0; MAX_KNOWN_NAME],
+    len: UNKNOWN,
+};
+
 /// The UTF-8 byte order mark (R9).
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
@@ -122,10 +133,9 @@ enum State {
     Bom(u8),
     /// At the start of a line.
     LineStart,
-    /// Reading a name whose first `len` bytes (a known name's start) are in `buf`.
+    /// Reading a name whose first `len` bytes are in `buf`; `len` is
+    /// [`UNKNOWN`] once the name is longer than any known one.
     Name { buf: [u8; MAX_KNOWN_NAME], len: u8 },
-    /// Reading a name that is no known one.
-    UnknownName,
     /// Just after the colon: one space is still to be removed (R19).
     AfterColon(FieldName),
     /// Inside the value.
@@ -178,15 +188,6 @@ impl FieldParser {
     /// ```
     pub const fn is_mid_line(&self) -> bool {
         !matches!(self.state, State::LineStart | State::Bom(0))
-    }
-
-    /// The field whose value is being read, if the parser is inside one.
-    #[inline(always)]
-    pub(crate) const fn in_value(&self) -> Option<FieldName> {
-        match self.state {
-            State::InValue(name) => Some(name),
-            _ => None,
-        }
     }
 
     /// Ends the response body and makes the parser ready for a new one.
@@ -242,7 +243,6 @@ impl FieldParser {
                 State::LineStart => self.line_start(input),
                 State::AfterColon(name) => self.after_colon(name, input),
                 State::Name { buf, len } => self.name_bytes(buf, len, input),
-                State::UnknownName => self.unknown_name(input),
                 State::Bom(n) => self.bom(n, input),
             };
             if token.is_some() {
@@ -270,35 +270,19 @@ impl FieldParser {
         }
     }
 
-    /// Just after a colon: removes one space, no more (R19), then reads the
-    /// value if `input` has more.
+    /// Just after a colon: removes one space, no more (R19). The value is
+    /// read next, by [`value`](Self::value).
     #[inline(always)]
     fn after_colon<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
-        let bytes: &'a [u8] = input;
-        let Some(&first) = bytes.first() else {
+        let Some(&first) = input.first() else {
             self.state = State::AfterColon(name);
             return None;
         };
-        let value = if first == b' ' { &bytes[1..] } else { bytes };
-        *input = value;
-        self.state = State::InValue(name);
-        if value.is_empty() {
-            // Only a line's last piece may be empty: wait for more input.
-            return None;
+        if first == b' ' {
+            *input = &input[1..];
         }
-        Some(Token::Value(self.value(name, input)))
-    }
-
-    /// Reads more of a name that is no known one, up to its end.
-    #[inline(never)]
-    fn unknown_name<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
-        let bytes: &'a [u8] = input;
-        let Some(at) = memchr::memchr3(b':', b'\r', b'\n', bytes) else {
-            *input = &[];
-            return None;
-        };
-        *input = &bytes[at..];
-        self.end_of_name(FieldName::Unknown, input)
+        self.state = State::InValue(name);
+        None
     }
 
     /// Takes the next byte of a leading BOM, which is removed once (R9).
@@ -316,7 +300,7 @@ impl FieldParser {
         } else {
             // The bytes of the broken BOM start the first line's name, which
             // is then no known one (it decodes to U+FFFD, R8).
-            self.state = State::UnknownName;
+            self.state = UNKNOWN_NAME;
         }
         None
     }
@@ -350,13 +334,13 @@ impl FieldParser {
             _ => {
                 // Six name bytes: no known name is that long.
                 *input = &bytes[MAX_KNOWN_NAME + 1..];
-                self.state = State::UnknownName;
+                self.state = UNKNOWN_NAME;
                 None
             }
         }
     }
 
-    /// Reads more of a name that may be a known one; `buf[..len]` holds it so far.
+    /// Reads more of a name; `buf[..len]` holds it so far (see [`State::Name`]).
     #[inline(never)]
     fn name_bytes<'a>(
         &mut self,
@@ -365,19 +349,24 @@ impl FieldParser {
         input: &mut &'a [u8],
     ) -> Option<Token<'a>> {
         let bytes: &'a [u8] = input;
+        // Byte by byte: names that do not lie whole in the input, and those
+        // longer than any known one, are rare.
         for (used, &b) in bytes.iter().enumerate() {
             if matches!(b, b':' | b'\r' | b'\n') {
                 *input = &bytes[used..];
-                return self.end_of_name(FieldName::from_bytes(&buf[..usize::from(len)]), input);
+                let name = match buf.get(..usize::from(len)) {
+                    Some(name) => FieldName::from_bytes(name),
+                    None => FieldName::Unknown,
+                };
+                return self.end_of_name(name, input);
             }
-            if usize::from(len) == MAX_KNOWN_NAME {
+            if let Some(slot) = buf.get_mut(usize::from(len)) {
+                *slot = b;
+                len += 1;
+            } else {
                 // A sixth name byte: no known name is that long.
-                *input = &bytes[used..];
-                self.state = State::UnknownName;
-                return None;
+                len = UNKNOWN;
             }
-            buf[usize::from(len)] = b;
-            len += 1;
         }
         *input = &[];
         self.state = State::Name { buf, len };

@@ -75,14 +75,20 @@ fn replace_invalid(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
     // Decoding never shrinks text (a maximal subpart has 1 to 3 bytes and
     // becomes 3), so the write position never passes the read position.
     let shift = total - len;
-    buf.copy_within(..len, shift);
+    // Byte by byte, last first: a `copy_within` would bring in `memmove`,
+    // which costs small targets more flash than this path is worth.
+    for i in (0..len).rev() {
+        buf[i + shift] = buf[i];
+    }
     let mut read = shift;
     let mut write = 0;
     while read < total {
         let (valid, bad) = next_run(&buf[read..total]);
-        buf.copy_within(read..read + valid, write);
-        read += valid;
-        write += valid;
+        for _ in 0..valid {
+            buf[write] = buf[read];
+            read += 1;
+            write += 1;
+        }
         if bad > 0 {
             buf[write..write + REPLACEMENT.len()].copy_from_slice(&REPLACEMENT);
             write += REPLACEMENT.len();

@@ -15,6 +15,7 @@ use crate::utf8;
 /// as [`Parts`]. Not generic, so this code exists once.
 #[derive(Clone, Debug)]
 pub(super) struct Events {
+    /// The limits in force, set by the decoder before each call.
     pub(super) limits: Limits,
     pub(super) comments: bool,
     /// The last valid `retry` value (R25).
@@ -83,9 +84,10 @@ pub(super) enum Dispatch {
 }
 
 impl Events {
-    pub(super) const fn new(limits: Limits) -> Self {
+    /// All zeros (see [`Decoder::new`](super::Decoder::new)).
+    pub(super) const fn new() -> Self {
         Self {
-            limits,
+            limits: Limits::new().max_data(0).max_event_type(0).max_id(0),
             comments: false,
             retry: None,
             block: Block {
@@ -99,7 +101,7 @@ impl Events {
                 len: [0; 3],
                 committed: 0,
                 current: 0,
-                incoming: 1,
+                incoming: 0,
             },
             line: Line {
                 open: false,
@@ -164,32 +166,6 @@ impl Events {
             }
         };
         Some(self.dispatch(parts, dispatch, single))
-    }
-
-    /// Whether the next input continues a `data` line of a block being kept,
-    /// for [`data_piece`](Self::data_piece).
-    #[inline(always)]
-    pub(super) fn in_data_line(&self, fields: &FieldParser) -> bool {
-        self.line.open && fields.in_value() == Some(FieldName::Data) && !self.block.skipping
-    }
-
-    /// The next piece of a `data` line begun in an earlier chunk (see
-    /// [`in_data_line`](Self::in_data_line)): the usual case for small pieces
-    /// and long lines, which needs only the data buffer. The same steps as
-    /// [`next`](Self::next) takes for it, without looking for other tokens.
-    #[inline(never)]
-    pub(super) fn data_piece(
-        &mut self,
-        fields: &mut FieldParser,
-        data: &mut [u8],
-        input: &mut &[u8],
-    ) -> Option<DecodeError> {
-        let Some(Token::Value(value)) = fields.next_token(input) else {
-            return None;
-        };
-        self.line.open = !value.end_of_line;
-        let done = self.data(data, value, false, &mut None);
-        done.err().map(|error| self.fail(error))
     }
 
     /// Takes a piece of a line's value. `single` is the block's one data line
@@ -268,7 +244,7 @@ impl Events {
     pub(super) fn spill(&mut self, data: &mut [u8], single: &mut Option<&[u8]>) {
         if let Some(line) = single.take() {
             // Its length was checked against the limit when it was noted.
-            let copied = append(data, &mut self.block.data_len, None, line, usize::MAX);
+            let copied = append_outlined(data, &mut self.block.data_len, None, line, usize::MAX);
             debug_assert!(copied.is_some());
         }
     }
@@ -315,11 +291,11 @@ impl Events {
         let limit = self.limits.id();
         let buf = &mut *parts.ids[ids.incoming];
         if !line.id_has_nul {
-            if memchr::memchr(0, value.bytes).is_some() {
+            if value.bytes.contains(&0) {
                 line.id_has_nul = true;
             } else if !line.id_too_long {
                 let len = &mut ids.len[ids.incoming];
-                line.id_too_long = append(buf, len, None, value.bytes, limit).is_none();
+                line.id_too_long = append_outlined(buf, len, None, value.bytes, limit).is_none();
             }
         }
         if !value.end_of_line || line.id_has_nul {
@@ -481,6 +457,19 @@ fn append(
     copy(tail, bytes);
     *len = end;
     Some(())
+}
+
+/// [`append`] as a call, for the buffers written less often than data (event
+/// type, ids): their code is not repeated where it is used.
+#[inline(never)]
+fn append_outlined(
+    buf: &mut [u8],
+    len: &mut usize,
+    separator: Option<u8>,
+    bytes: &[u8],
+    limit: usize,
+) -> Option<()> {
+    append(buf, len, separator, bytes, limit)
 }
 
 /// Copies `from` to `to`, of the same length. Under 16 bytes (small pieces),

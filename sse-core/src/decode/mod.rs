@@ -11,6 +11,7 @@ mod item;
 mod storage;
 
 pub use item::{EndOfBody, Event, Item};
+use storage::Lowered;
 pub use storage::{InlineBuffers, Limits, SliceBuffers, Storage};
 
 use crate::error::DecodeError;
@@ -55,8 +56,8 @@ use event::{Events, id_text};
 pub struct Decoder<S: Storage> {
     fields: FieldParser,
     events: Events,
-    /// The storage's capacities: the highest limits.
-    capacities: Limits,
+    /// The limits set by the caller, below the storage's capacities.
+    lowered: Lowered,
     storage: S,
 }
 
@@ -71,14 +72,12 @@ impl<const DATA: usize, const EVENT_TYPE: usize, const ID: usize>
     /// ```
     pub const fn new() -> Self {
         let storage = InlineBuffers::new();
-        let capacities = Limits::new()
-            .max_data(DATA)
-            .max_event_type(EVENT_TYPE)
-            .max_id(ID);
+        // All zeros, so that a `static` decoder costs no flash (it goes to
+        // `.bss`, not `.data`).
         Self {
             fields: FieldParser::new(),
-            events: Events::new(capacities),
-            capacities,
+            events: Events::new(),
+            lowered: Lowered::NONE,
             storage,
         }
     }
@@ -105,11 +104,10 @@ impl<S: Storage> Decoder<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn with_storage(storage: S) -> Self {
-        let capacities = storage.capacities();
         Self {
             fields: FieldParser::new(),
-            events: Events::new(capacities),
-            capacities,
+            events: Events::new(),
+            lowered: Lowered::NONE,
             storage,
         }
     }
@@ -138,7 +136,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.limits().data(), 100);
     /// ```
     pub fn set_limits(&mut self, limits: Limits) {
-        self.events.limits = limits.min(self.capacities);
+        self.lowered = Lowered::new(limits);
     }
 
     /// Reports comments as [`Item::Comment`] (they are ignored by default, R18).
@@ -165,7 +163,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.limits().event_type(), 8);
     /// ```
     pub fn limits(&self) -> Limits {
-        self.events.limits
+        self.lowered.get().min(self.storage.capacities())
     }
 
     /// The last event ID string (R27): what a reconnection sends as
@@ -209,7 +207,7 @@ impl<S: Storage> Decoder<S> {
     /// # Ok::<(), DecodeError>(())
     /// ```
     pub fn set_last_event_id(&mut self, id: &str) -> Result<(), DecodeError> {
-        let limit = self.events.limits.id();
+        let limit = self.limits().id();
         if id.len() > limit {
             return Err(DecodeError::IdTooLong { limit });
         }
@@ -250,12 +248,7 @@ impl<S: Storage> Decoder<S> {
         &'s mut self,
         input: &mut &'a [u8],
     ) -> Option<Result<Item<'s>, DecodeError>> {
-        if self.events.in_data_line(&self.fields) {
-            let data = self.storage.parts().data;
-            if let Some(error) = self.events.data_piece(&mut self.fields, data, input) {
-                return Some(Err(error));
-            }
-        }
+        self.events.limits = self.limits();
         self.events
             .next(&mut self.fields, self.storage.parts(), input)
     }

@@ -117,6 +117,36 @@ impl Limits {
     }
 }
 
+/// [`Limits`] set by the caller, kept as their bitwise complements so that
+/// "no limit" is zero: a decoder made by a `const fn` is then all zeros.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Lowered {
+    data: usize,
+    event_type: usize,
+    id: usize,
+}
+
+impl Lowered {
+    /// No limits.
+    pub(super) const NONE: Self = Self::new(Limits::new());
+
+    pub(super) const fn new(limits: Limits) -> Self {
+        Self {
+            data: !limits.data,
+            event_type: !limits.event_type,
+            id: !limits.id,
+        }
+    }
+
+    pub(super) const fn get(self) -> Limits {
+        Limits {
+            data: !self.data,
+            event_type: !self.event_type,
+            id: !self.id,
+        }
+    }
+}
+
 /// Mutable views of a decoder's buffers. Three id buffers let a new `id` be
 /// written while both the committed last event ID (R27) and the buffer value set
 /// earlier in the same block are kept, as an `id` with NUL must leave them (R24).
