@@ -1,8 +1,9 @@
 #![allow(missing_docs)] // `criterion_main!` makes an undocumented `main`.
 
-//! Decoder throughput: ours (event layer and field layer) against every peer
-//! and two baselines (memchr2 over the body, memcpy of the body), one
-//! criterion group per workload and piece size.
+//! Decoder throughput: ours (event layer and field layer) against every peer,
+//! the `naive` floor (the simplest decoder a user would write) and two
+//! baselines (memchr2 over the body, memcpy of the body), one criterion group
+//! per workload and piece size.
 //!
 //! Before a contender is timed it decodes the workload once, outside the timed
 //! loop: the events must match the generator's summary (count, data bytes and
@@ -16,7 +17,7 @@ use std::time::Duration;
 use benches::alloc::{AllocationReport, Allocations, Counting};
 use benches::clock::Clock;
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, Russe, SseParse,
+    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, PbSseCore, Russe, SseParse,
     SseStream, Sseer,
 };
 use benches::{Contender, Counter, Input, Summary, Workload, workloads};
@@ -143,6 +144,7 @@ fn decode(c: &mut Criterion<Clock>) {
         let mut group = Group::new(c, &llm, Some(piece));
         group.contender(&mut ours);
         group.field_layer();
+        group.contender(Naive::default());
         group.peers();
         group.baselines();
         group.finish();
@@ -157,14 +159,15 @@ fn decode(c: &mut Criterion<Clock>) {
         let mut group = Group::new(c, &workload, Some(4096));
         group.contender(&mut ours);
         group.field_layer();
+        group.contender(Naive::default());
         group.peers();
         group.baselines();
         group.finish();
     }
 }
 
-/// W6: one 64 MiB line, whole and in 64-byte pieces; ours only (the linear
-/// time check), with the baselines on the whole body.
+/// W6: one 64 MiB line, whole and in 64-byte pieces; ours and the naive floor
+/// (the linear time check), with the baselines on the whole body.
 fn huge_line(c: &mut Criterion<Clock>) {
     let workload = workloads::huge_line(workloads::HUGE_LINE);
     let mut ours = OursSlice::new(workloads::HUGE_LINE);
@@ -172,6 +175,7 @@ fn huge_line(c: &mut Criterion<Clock>) {
         let mut group = Group::new(c, &workload, piece);
         group.contender(&mut ours);
         group.field_layer();
+        group.contender(Naive::default());
         if piece.is_none() {
             group.baselines();
         }

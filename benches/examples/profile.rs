@@ -7,7 +7,7 @@
 //! callgrind_annotate /tmp/cg.out | head -40
 //! ```
 //!
-//! Contenders: `ours-event`, `ours-field`, `sse-stream`, `eventsource-stream`,
+//! Contenders: `ours-event`, `ours-field`, `naive`, `sse-stream`, `eventsource-stream`,
 //! `sse-core-0.2`, `sse-parse`, `eventsource-client`, `sseer`, `russe`,
 //! `memchr2`; encoders
 //! (on the W1 and W2 shapes; the piece size is ignored): `encode-ours`,
@@ -18,7 +18,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, Russe, SseParse,
+    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, PbSseCore, Russe, SseParse,
     SseStream, Sseer,
 };
 use benches::encoders;
@@ -58,6 +58,7 @@ fn main() {
             go(&mut OursSlice::new(len), &input, runs, &workload.expected);
         }
         "ours-event" => go(&mut Ours::new(), &input, runs, &workload.expected),
+        "naive" => go(&mut Naive::default(), &input, runs, &workload.expected),
         "sse-stream" => go(&mut SseStream, &input, runs, &workload.expected),
         "eventsource-stream" => go(&mut EventsourceStream, &input, runs, &workload.expected),
         "sse-core-0.2" => go(&mut PbSseCore, &input, runs, &workload.expected),

@@ -451,6 +451,108 @@ impl Contender for EventsourceClient {
     }
 }
 
+/// The floor: the simplest decoder a user would write in about 50 lines.
+/// `memchr2` finds line ends, a line split across pieces is copied into a
+/// buffer, values are copied into the event's buffers, and UTF-8 is checked
+/// with `simdutf8` once per event. No limits, no comment or BOM handling
+/// (a comment is a field with an empty name), `retry` read but not reported.
+#[derive(Debug, Default)]
+pub struct Naive {
+    line: Vec<u8>,
+    data: Vec<u8>,
+    event_type: Vec<u8>,
+    id: Vec<u8>,
+    has_data: bool,
+    after_cr: bool,
+    retry: Option<u64>,
+}
+
+/// Valid UTF-8 as is, anything else with U+FFFD replacement.
+fn naive_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => text.into(),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+impl Naive {
+    fn process<S: Sink>(&mut self, line: &[u8], sink: &mut S) {
+        if line.is_empty() {
+            if self.has_data {
+                let event_type = naive_text(&self.event_type);
+                let event_type = if event_type.is_empty() {
+                    "message"
+                } else {
+                    &event_type
+                };
+                sink.event(event_type, &naive_text(&self.data), &naive_text(&self.id));
+            }
+            self.data.clear();
+            self.event_type.clear();
+            self.has_data = false;
+            return;
+        }
+        let (name, value) = match memchr::memchr(b':', line) {
+            Some(colon) => (&line[..colon], &line[colon + 1..]),
+            None => (line, &[][..]),
+        };
+        let value = value.strip_prefix(b" ").unwrap_or(value);
+        match name {
+            b"data" => {
+                if self.has_data {
+                    self.data.push(b'\n');
+                }
+                self.data.extend_from_slice(value);
+                self.has_data = true;
+            }
+            b"event" => {
+                self.event_type.clear();
+                self.event_type.extend_from_slice(value);
+            }
+            b"id" if !value.contains(&0) => {
+                self.id.clear();
+                self.id.extend_from_slice(value);
+            }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                self.retry = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Contender for Naive {
+    fn name(&self) -> &'static str {
+        "naive"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        *self = Self::default();
+        for piece in input.slices() {
+            let mut rest = piece;
+            if self.after_cr && rest.first() == Some(&b'\n') {
+                rest = &rest[1..];
+            }
+            self.after_cr = false;
+            while let Some(end) = memchr::memchr2(b'\r', b'\n', rest) {
+                let mut line = std::mem::take(&mut self.line);
+                if line.is_empty() {
+                    self.process(&rest[..end], sink);
+                } else {
+                    line.extend_from_slice(&rest[..end]);
+                    self.process(&line, sink);
+                    line.clear();
+                }
+                self.line = line;
+                let crlf = rest[end] == b'\r' && rest.get(end + 1) == Some(&b'\n');
+                self.after_cr = rest[end] == b'\r' && end + 1 == rest.len();
+                rest = &rest[end + 1 + usize::from(crlf)..];
+            }
+            self.line.extend_from_slice(rest);
+        }
+    }
+}
+
 /// Baseline: count CR and LF bytes with `memchr2_iter`, the least a line
 /// splitter must do.
 pub fn memchr2_count(input: &Input) -> usize {

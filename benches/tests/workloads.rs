@@ -3,7 +3,7 @@
 
 use benches::alloc::{Allocations, Counting};
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Ours, OursSlice, PbSseCore, Russe, SseParse,
+    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, PbSseCore, Russe, SseParse,
     SseStream, Sseer,
 };
 use benches::{Contender, Input, Summary, Workload, workloads};
@@ -41,6 +41,7 @@ fn every_contender_decodes_every_workload() {
         for piece in [4096, 7] {
             check(&mut Ours::new(), &workload, piece);
             check(&mut OursSlice::new(200_000), &workload, piece);
+            check(&mut Naive::default(), &workload, piece);
             check(&mut SseStream, &workload, piece);
             check(&mut EventsourceStream, &workload, piece);
             check(&mut PbSseCore, &workload, piece);
@@ -49,6 +50,14 @@ fn every_contender_decodes_every_workload() {
             check(&mut Sseer, &workload, piece);
             check(&mut Russe, &workload, piece);
         }
+    }
+}
+
+/// The naive floor splits CRLF across pieces too: every split, in 1-byte pieces.
+#[test]
+fn naive_decodes_every_workload_byte_by_byte() {
+    for workload in small_workloads() {
+        check(&mut Naive::default(), &workload, 1);
     }
 }
 

@@ -4,7 +4,7 @@
 //! exactly the intended event, or returns an [`EncodeError`] and writes
 //! nothing. Line breaks in data become separate `data` lines (R23); a line
 //! break in an event type or id, or a NUL in an id, is an error rather than an
-//! injected field (R24, §1 "Encoder consequences"); a value that starts with a
+//! injected field (R24, [encoder obligations](crate::rules#encoder-obligations)); a value that starts with a
 //! space keeps it, because a space always follows the colon (R19). No BOM is
 //! ever written.
 //!

@@ -6,8 +6,10 @@
 //! clock. It is meant to be wrapped: by HTTP clients and servers, by embedded
 //! firmware, by fuzzers and benchmarks.
 //!
-//! Rule numbers (R1-R55) in this documentation refer to the project's
-//! paraphrase of the standard, `sse-spec.md`.
+//! Rule numbers in this documentation (R1-R55 for the standard's rules,
+//! D1-D15 for known divergences) refer to the [`rules`] page: each rule in a
+//! sentence or two with a link to the standard's section, and what this crate
+//! chooses where the standard is silent.
 //!
 //! # Example: decode a stream
 //!
@@ -191,8 +193,9 @@
 //!   blank line (R27), empty `data` dispatched (R28, R29), the incomplete event
 //!   discarded at the end of the body (R34), and the last event ID carried
 //!   into the next body (R35).
-//! - Where the standard is silent, the choice is documented: an empty `retry`
-//!   value and one above `u64::MAX` are ignored (R26).
+//! - Where the standard is silent, the choice is documented
+//!   ([rules](rules#where-the-standard-is-silent)): an empty `retry` value and
+//!   one above `u64::MAX` are ignored (R26).
 //! - The result never depends on how the body is chunked (R11).
 //! - Checked against headless Chromium's `EventSource` on a thousand raw
 //!   bodies (the workspace's `tests/tests/browser_decoder.rs`): the same
@@ -252,6 +255,8 @@ mod decode;
 mod encode;
 mod error;
 pub mod field;
+#[doc = include_str!("../SPEC.md")]
+pub mod rules {}
 mod server;
 mod time;
 mod utf8;

@@ -1,7 +1,8 @@
 //! Test support for `sse-core`: the vector files, a naive reference decoder
 //! written literally from the rules, and helpers that drive the real decoder.
 //!
-//! Rule numbers (R1-R55, D1-D13) refer to `../shared/sse-spec.md`.
+//! Rule numbers (R1-R55, D1-D15) refer to the rules reference, `sse-core/SPEC.md`
+//! (`sse_core::rules` in the API documentation).
 
 pub mod check;
 pub mod client_model;

@@ -1,5 +1,5 @@
-//! A naive reference decoder, written literally from the rules of sse-spec.md
-//! (R8-R35). It is the oracle for the differential tests, so it is kept as
+//! A naive reference decoder, written literally from the rules R8-R35 of
+//! `sse-core/SPEC.md`. It is the oracle for the differential tests, so it is kept as
 //! plain as possible: it takes the whole body at once, decodes it to a
 //! `String`, cuts it into lines and runs the field and dispatch steps on owned
 //! `String` buffers. It has no limits, no streaming state and no cleverness.
@@ -68,8 +68,8 @@ fn split_lines(text: &str) -> (Vec<&str>, &str) {
     (lines, &text[start..])
 }
 
-/// The parser state of §6: three buffers plus the EventSource's own last event
-/// ID string.
+/// The parser state of dispatch (R27-R33): three buffers plus the
+/// EventSource's own last event ID string.
 struct Parser {
     /// The data buffer.
     data: String,

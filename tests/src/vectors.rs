@@ -1,7 +1,7 @@
-//! The vector files in `tests/vectors/`, in the schema of sse-spec.md §12.
+//! The vector files in `tests/vectors/`, in the schema of `tests/vectors/README.md`.
 //!
-//! `public.json` is a copy of `../shared/vectors/public.json` (spec and
-//! web-platform-test vectors); every other `*.json` file holds our own vectors.
+//! `public.json` holds the spec and web-platform-test vectors; every other
+//! `*.json` file holds our own vectors.
 
 use serde::Deserialize;
 use std::path::{Path, PathBuf};

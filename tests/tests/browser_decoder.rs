@@ -22,8 +22,8 @@
 //! decoder must agree with it. The page also checks the lifecycle of R44,
 //! R47 and R54 (`open`, the messages, then `error` with CONNECTING).
 //!
-//! Chromium shows none of the divergences of sse-spec.md §9 on these bodies
-//! (see `Divergence`). It shows one that §9 does not list, a Blink bug: a CR
+//! Chromium shows none of the other divergences of `sse-core/SPEC.md` on these
+//! bodies (see `Divergence`). It shows D14, a Blink bug: a CR
 //! or LF right after a leading BOM does not end a line
 //! (`Divergence::BlinkBomHidesLineBreak`, against R9 and R12). The cases it
 //! touches are marked and checked against an exact model of what Chromium
@@ -312,7 +312,7 @@ fn candidate_types(body: &[u8]) -> BTreeSet<String> {
 /// asserted exactly: the case fails if Chromium does anything else, including
 /// following the rules.
 ///
-/// None of sse-spec.md §9 applies to Chromium on these bodies: Blink commits
+/// No divergence but D14 applies to Chromium on these bodies: Blink commits
 /// the last event ID at every blank line as R27 says (D1 is about Gecko and
 /// WebKit; the primed cases depend on it, since their first body is an
 /// id-only block), never dispatches at the end of the body (R34, not D10),
@@ -320,7 +320,7 @@ fn candidate_types(body: &[u8]) -> BTreeSet<String> {
 /// visible to the page and no case sends a `charset` (D4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Divergence {
-    /// **Not in sse-spec.md §9; a Chromium bug, reported.** After Blink's
+    /// **D14, a Chromium bug, reported.** After Blink's
     /// `EventSourceParser::AddBytes` drops a leading BOM it `continue`s the
     /// loop, so the byte right after the BOM is never tested for CR or LF:
     /// a line break there is not a line break (against R9, which drops only
@@ -337,7 +337,7 @@ impl Divergence {
     fn name(self) -> &'static str {
         match self {
             Self::BlinkBomHidesLineBreak => {
-                "Chromium bug, not in sse-spec.md §9: a CR or LF right after a leading BOM is \
+                "Chromium bug (D14): a CR or LF right after a leading BOM is \
                  part of the first line"
             }
         }

@@ -68,7 +68,7 @@ proptest! {
 
 #[test]
 fn wpt_eventsource_close_sequence() {
-    // wpt eventsource-close (sse-spec §10): opened, error (CONNECTING),
+    // wpt eventsource-close (R47, R55): opened, error (CONNECTING),
     // reconnected, error (CONNECTING), then 204: error (CLOSED), no reconnect.
     let ok = || Op::Response {
         status: 200,

@@ -1,4 +1,5 @@
-//! Limits, resynchronisation and bounded memory on huge inputs (sse-spec §11).
+//! Limits, resynchronisation and bounded memory on huge inputs ("Limits" in
+//! `sse-core/SPEC.md`).
 //!
 //! A decoder with fixed buffers meets a value longer than they are: it reports a
 //! typed error for that event, skips it to the next blank line, and decodes the

@@ -1,6 +1,6 @@
 //! Round trip: whatever the encoder is given, decoding its output yields exactly
 //! the intended event (line breaks normalised to LF), or the encoder refused it
-//! with an error and wrote nothing (sse-spec §1 "Encoder consequences").
+//! with an error and wrote nothing ("Encoder obligations" in `sse-core/SPEC.md`).
 #![cfg(not(miri))]
 
 use proptest::prelude::*;
