@@ -385,6 +385,74 @@ impl<S: Storage> Client<S> {
         self.decoder.last_event_id()
     }
 
+    /// The decoder: its [`limits`](Decoder::limits), last event ID and last
+    /// `retry`.
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers};
+    /// let client = Client::new(Decoder::<InlineBuffers<256, 16, 32>>::new(), Reconnect::new());
+    /// assert_eq!(client.decoder().limits().data(), 256);
+    /// assert_eq!(client.decoder().limits().id(), 32);
+    /// ```
+    pub fn decoder(&self) -> &Decoder<S> {
+        &self.decoder
+    }
+
+    /// The decoder, to change: lower its limits with
+    /// [`set_limits`](Decoder::set_limits), or seed the last event ID with
+    /// [`set_last_event_id`](Decoder::set_last_event_id) before a
+    /// reconnection. Feed body bytes through [`handle_body`](Self::handle_body),
+    /// not the decoder's own `next`, so that bytes that arrive when the
+    /// connection is not open are dropped.
+    ///
+    /// Comments are reported ([`Item::Comment`]) when the decoder was built
+    /// with [`with_comments`](Decoder::with_comments) before it was given to
+    /// [`Client::new`], or after, with [`with_comments`](Self::with_comments).
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Output, Reconnect};
+    /// use sse_core::{DecodeError, Decoder, InlineBuffers, Limits};
+    /// let mut client = Client::new(Decoder::<InlineBuffers<1024>>::new(), Reconnect::new());
+    /// client.decoder_mut().set_limits(Limits::new().max_data(4));
+    /// let _ = client.poll_output();
+    /// client.handle_response(200, Some(b"text/event-stream"));
+    /// let mut body = &b"data: too long\n\n"[..];
+    /// assert_eq!(client.handle_body(&mut body), Some(Err(DecodeError::DataTooLong { limit: 4 })));
+    ///
+    /// client.decoder_mut().set_last_event_id("resume-here")?;
+    /// assert!(client.request_headers().any(|h| h == ("Last-Event-ID", "resume-here")));
+    /// # Ok::<(), DecodeError>(())
+    /// ```
+    pub fn decoder_mut(&mut self) -> &mut Decoder<S> {
+        &mut self.decoder
+    }
+
+    /// Reports comments as [`Item::Comment`] from [`handle_body`](Self::handle_body),
+    /// or stops reporting them: [`Decoder::with_comments`] on the client's
+    /// decoder.
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers, Item};
+    /// let mut client = Client::new(Decoder::<InlineBuffers<64>>::new(), Reconnect::new())
+    ///     .with_comments(true);
+    /// let _ = client.poll_output();
+    /// client.handle_response(200, Some(b"text/event-stream"));
+    /// let mut body = &b": keep-alive\n"[..];
+    /// assert_eq!(
+    ///     client.handle_body(&mut body),
+    ///     Some(Ok(Item::Comment { text: b"keep-alive", end_of_line: true }))
+    /// );
+    /// ```
+    #[must_use]
+    pub fn with_comments(self, report: bool) -> Self {
+        Self {
+            decoder: self.decoder.with_comments(report),
+            ..self
+        }
+    }
+
     /// The reconnection time in milliseconds: the last valid `retry`, else
     /// the policy's initial value (R50). It persists across connections.
     ///
@@ -573,9 +641,27 @@ impl<S: Storage> Client<S> {
     }
 }
 
-/// Whether a `Content-Type` value's essence is `text/event-stream`, ASCII
-/// case-insensitively, with parameters ignored (R42, D7).
-fn is_event_stream(value: &[u8]) -> bool {
+/// Whether a `Content-Type` header value's essence is `text/event-stream`
+/// (R42, D7): the check [`Client::handle_response`] makes, for hosts and
+/// servers that want it on their own.
+///
+/// The type and subtype are compared ASCII case-insensitively; parameters
+/// (`; charset=utf-8`) are ignored; HTTP whitespace (space, tab, CR, LF) is
+/// allowed before the type, after the subtype and before the `;`, but not
+/// inside the essence. It takes the header's raw bytes, as HTTP stacks hold
+/// them (for example `http::HeaderValue::as_bytes`).
+///
+/// ```
+/// use sse_core::client::is_event_stream;
+/// assert!(is_event_stream(b"text/event-stream"));
+/// assert!(is_event_stream(b"Text/Event-Stream; charset=utf-8"));
+/// assert!(is_event_stream(b" text/event-stream\t;x=y"));
+/// assert!(!is_event_stream(b"text/event-streams"));
+/// assert!(!is_event_stream(b"text /event-stream"));
+/// assert!(!is_event_stream(b"text/plain; x=text/event-stream"));
+/// assert!(!is_event_stream(b""));
+/// ```
+pub fn is_event_stream(value: &[u8]) -> bool {
     let essence = value.split(|&b| b == b';').next().unwrap_or_default();
     trim_http_whitespace(essence).eq_ignore_ascii_case(b"text/event-stream")
 }
@@ -597,6 +683,31 @@ pub struct RequestHeaders<'a> {
     next: u8,
 }
 
+impl<'a> RequestHeaders<'a> {
+    /// The same headers with their values as bytes, `(name, value)`: HTTP
+    /// header values are bytes, and that is what HTTP stacks take
+    /// (`http::HeaderValue::from_bytes`). A last event ID can be any UTF-8
+    /// text without CR, LF or NUL (R24, R39), non-ASCII included. HTTP itself
+    /// allows no ASCII control character but tab in a header value, so an id
+    /// that holds one (the standard allows it) may be refused by the stack:
+    /// then send the request without that header, as a fresh client would.
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers};
+    /// let mut decoder = Decoder::<InlineBuffers<64>>::new();
+    /// decoder.set_last_event_id("Grüße 7")?;
+    /// let client = Client::new(decoder, Reconnect::new());
+    /// let headers: Vec<(&str, &[u8])> = client.request_headers().bytes().collect();
+    /// assert_eq!(headers[2], ("Last-Event-ID", "Grüße 7".as_bytes()));
+    /// // With the `http` crate: HeaderValue::from_bytes(value) for each.
+    /// # Ok::<(), sse_core::DecodeError>(())
+    /// ```
+    pub fn bytes(self) -> RequestHeaderBytes<'a> {
+        RequestHeaderBytes(self)
+    }
+}
+
 impl<'a> Iterator for RequestHeaders<'a> {
     type Item = (&'static str, &'a str);
 
@@ -614,6 +725,25 @@ impl<'a> Iterator for RequestHeaders<'a> {
                 return header;
             }
         }
+    }
+}
+
+/// The request headers with their values as bytes; see [`RequestHeaders::bytes`].
+///
+/// ```
+/// use sse_core::client::{Client, Reconnect};
+/// let client = Client::new(sse_core::Decoder::<sse_core::InlineBuffers<16>>::new(), Reconnect::new());
+/// let mut headers = client.request_headers().bytes();
+/// assert_eq!(headers.next(), Some(("Accept", &b"text/event-stream"[..])));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequestHeaderBytes<'a>(RequestHeaders<'a>);
+
+impl<'a> Iterator for RequestHeaderBytes<'a> {
+    type Item = (&'static str, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(name, value)| (name, value.as_bytes()))
     }
 }
 

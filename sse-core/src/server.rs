@@ -30,6 +30,10 @@ use crate::time::Instant;
 /// whose clients include browsers should mint ids that do not begin or end
 /// with a space or a tab.
 ///
+/// It takes the header value's raw bytes, as HTTP stacks hold them
+/// (`http::HeaderValue::as_bytes`): an id may hold any non-ASCII text, which
+/// `http::HeaderValue::to_str` refuses (it gives visible ASCII only).
+///
 /// If you want to treat a malformed header differently from an absent one,
 /// test for it: a non-empty value for which this returns `None` is malformed.
 ///
