@@ -59,10 +59,11 @@
 //! ```
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::decode::{Decoder, Item, Storage};
 use crate::error::DecodeError;
-use crate::time::Instant;
+use crate::time::{Instant, ceil_millis};
 
 /// The `readyState` of an `EventSource` (R36).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -126,6 +127,28 @@ pub enum Output {
     Failed(FailReason),
 }
 
+impl Output {
+    /// The delay of [`Output::Reconnecting`] as a [`Duration`], for timers
+    /// that take one; `None` for every other output.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers, Instant};
+    /// let policy = Reconnect::new().initial_delay(Duration::from_millis(1_500));
+    /// let mut client = Client::new(Decoder::<InlineBuffers<16>>::new(), policy);
+    /// assert_eq!(client.poll_output().unwrap().delay(), None); // Connect
+    /// client.handle_network_error(Instant::ZERO);
+    /// assert_eq!(client.poll_output().unwrap().delay(), Some(Duration::from_millis(1_500)));
+    /// ```
+    pub const fn delay(&self) -> Option<Duration> {
+        match self {
+            Self::Reconnecting { delay_ms, .. } => Some(Duration::from_millis(*delay_ms)),
+            _ => None,
+        }
+    }
+}
+
 /// The reconnection policy: the initial reconnection time, and optional
 /// capped exponential backoff with jitter for repeated failures (R50, R51).
 ///
@@ -181,6 +204,19 @@ impl Reconnect {
         self
     }
 
+    /// [`initial_ms`](Self::initial_ms) with a [`Duration`]; a part of a
+    /// millisecond counts as a whole one.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// let policy = sse_core::client::Reconnect::new().initial_delay(Duration::from_secs(5));
+    /// assert_eq!(policy.initial(), 5000);
+    /// ```
+    #[must_use]
+    pub const fn initial_delay(self, delay: Duration) -> Self {
+        self.initial_ms(ceil_millis(delay))
+    }
+
     /// Doubles the delay for each consecutive failure, up to `cap_ms` (R51).
     ///
     /// ```
@@ -191,6 +227,22 @@ impl Reconnect {
     pub const fn backoff(mut self, cap_ms: u64) -> Self {
         self.cap_ms = Some(cap_ms);
         self
+    }
+
+    /// [`backoff`](Self::backoff) with the cap as a [`Duration`]; a part of
+    /// a millisecond counts as a whole one.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::client::Reconnect;
+    /// assert_eq!(
+    ///     Reconnect::new().backoff_cap(Duration::from_secs(60)),
+    ///     Reconnect::new().backoff(60_000)
+    /// );
+    /// ```
+    #[must_use]
+    pub const fn backoff_cap(self, cap: Duration) -> Self {
+        self.backoff(ceil_millis(cap))
     }
 
     /// Adds up to `percent` (at most 100) of the delay at random, from a
@@ -463,6 +515,22 @@ impl<S: Storage> Client<S> {
     /// ```
     pub fn reconnection_ms(&self) -> u64 {
         self.decoder.retry().unwrap_or(self.policy.initial_ms)
+    }
+
+    /// [`reconnection_ms`](Self::reconnection_ms) as a [`Duration`].
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::client::{Client, Reconnect};
+    /// let mut client = Client::new(sse_core::Decoder::<sse_core::InlineBuffers<16>>::new(), Reconnect::new());
+    /// let _ = client.poll_output();
+    /// client.handle_response(200, Some(b"text/event-stream"));
+    /// let mut body = &b"retry: 2500\n"[..];
+    /// while client.handle_body(&mut body).is_some() {}
+    /// assert_eq!(client.reconnection_time(), Duration::from_millis(2500));
+    /// ```
+    pub fn reconnection_time(&self) -> Duration {
+        Duration::from_millis(self.reconnection_ms())
     }
 
     /// Reports the response head: status 200 with a `Content-Type` whose
@@ -802,6 +870,33 @@ mod tests {
                 delay_ms: 100
             })
         );
+    }
+
+    #[test]
+    fn duration_forms_are_the_millisecond_forms() {
+        let by_ms = Reconnect::new().initial_ms(250).backoff(1_001);
+        let by_duration = Reconnect::new()
+            .initial_delay(Duration::from_millis(250))
+            .backoff_cap(Duration::from_micros(1_000_001));
+        assert_eq!(by_ms, by_duration);
+        let decoder = Decoder::<crate::InlineBuffers<16>>::new();
+        let mut client = Client::new(decoder, by_duration);
+        assert_eq!(client.reconnection_time(), Duration::from_millis(250));
+        for expected in [250, 500, 1000, 1001] {
+            let _ = client.poll_output();
+            let now = Instant::from_millis(7);
+            client.handle_network_error(now);
+            let output = client.poll_output().unwrap();
+            assert_eq!(output.delay(), Some(Duration::from_millis(expected)));
+            assert_eq!(
+                output,
+                Output::Reconnecting {
+                    at: now + Duration::from_millis(expected),
+                    delay_ms: expected
+                }
+            );
+            client.handle_timeout(Instant::from_millis(u64::MAX));
+        }
     }
 
     #[test]

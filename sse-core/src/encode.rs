@@ -114,6 +114,19 @@ impl<'a> Message<'a> {
         self
     }
 
+    /// Sets the reconnection time as a [`Duration`](core::time::Duration);
+    /// a part of a millisecond counts as a whole one.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// let message = sse_core::Message::new().retry_duration(Duration::from_secs(3));
+    /// assert_eq!(message.retry_ms(), Some(3000));
+    /// ```
+    #[must_use]
+    pub const fn retry_duration(self, retry: core::time::Duration) -> Self {
+        self.retry(crate::time::ceil_millis(retry))
+    }
+
     /// The data, if set.
     ///
     /// ```

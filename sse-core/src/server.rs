@@ -7,8 +7,9 @@
 
 use core::fmt;
 use core::iter::FusedIterator;
+use core::time::Duration;
 
-use crate::time::Instant;
+use crate::time::{Instant, ceil_millis};
 
 /// Parses the value of a `Last-Event-ID` request header (R39).
 ///
@@ -113,6 +114,14 @@ impl KeepAlive {
     /// ```
     pub const SUGGESTED_INTERVAL_MS: u64 = 15_000;
 
+    /// [`SUGGESTED_INTERVAL_MS`](Self::SUGGESTED_INTERVAL_MS) as a [`Duration`].
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// assert_eq!(sse_core::KeepAlive::SUGGESTED_INTERVAL, Duration::from_secs(15));
+    /// ```
+    pub const SUGGESTED_INTERVAL: Duration = Duration::from_millis(Self::SUGGESTED_INTERVAL_MS);
+
     /// A schedule with a heartbeat due `interval_ms` after `now`, the time the
     /// connection was opened (or the response head sent).
     ///
@@ -129,6 +138,21 @@ impl KeepAlive {
             interval_ms,
             last_sent: now,
         }
+    }
+
+    /// [`new`](Self::new) with the interval as a [`Duration`]; a part of a
+    /// millisecond counts as a whole one, so a non-zero interval never
+    /// becomes zero.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::{Instant, KeepAlive};
+    /// let keep_alive = KeepAlive::with_interval(KeepAlive::SUGGESTED_INTERVAL, Instant::ZERO);
+    /// assert_eq!(keep_alive.poll_timeout(), Instant::ZERO + Duration::from_secs(15));
+    /// assert_eq!(KeepAlive::with_interval(Duration::from_micros(10), Instant::ZERO).interval_ms(), 1);
+    /// ```
+    pub const fn with_interval(interval: Duration, now: Instant) -> Self {
+        Self::new(ceil_millis(interval), now)
     }
 
     /// Records that bytes (an event or a heartbeat) were written at `now`: the
@@ -181,6 +205,17 @@ impl KeepAlive {
     /// ```
     pub const fn interval_ms(&self) -> u64 {
         self.interval_ms
+    }
+
+    /// The interval as a [`Duration`].
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::{Instant, KeepAlive};
+    /// assert_eq!(KeepAlive::new(20_000, Instant::ZERO).interval(), Duration::from_secs(20));
+    /// ```
+    pub const fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
     }
 }
 
