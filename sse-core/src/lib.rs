@@ -162,7 +162,6 @@
 //!     Some(id) => match history.replay_after(id) {
 //!         Replay::Events(missed) => missed.for_each(|bytes| out.extend_from_slice(bytes)),
 //!         Replay::Gap => { /* events were lost: send a full refresh first */ }
-//!         _ => {}
 //!     },
 //! }
 //! assert_eq!(out, b"id: 4\ndata: tick\n\nid: 5\ndata: tick\n\n");

@@ -258,16 +258,22 @@ impl core::error::Error for ReplayError {}
 /// What to send a client that reconnects with a last event ID: the result of
 /// [`ReplayBuffer::replay_after`].
 ///
+/// Exhaustive on purpose: the buffer holds the id or it does not, and a
+/// caller's `match` names both cases, so no `_` arm can swallow a loss.
+///
 /// ```
 /// use sse_core::{Replay, ReplayBuffer};
 /// let mut history = ReplayBuffer::<64, 4>::new();
 /// history.push("1", b"id: 1\ndata: a\n\n")?;
 /// assert!(matches!(history.replay_after("1"), Replay::Events(_)));
-/// assert!(matches!(history.replay_after("0"), Replay::Gap));
+/// let sent = match history.replay_after("0") {
+///     Replay::Events(missed) => missed.count(),
+///     Replay::Gap => 0, // send a full refresh instead
+/// };
+/// assert_eq!(sent, 0);
 /// # Ok::<(), sse_core::ReplayError>(())
 /// ```
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub enum Replay<'a> {
     /// The id is in the buffer: these are the events after it, oldest first,
     /// exactly as they were pushed. None at all means the client is up to
