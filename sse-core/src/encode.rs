@@ -401,6 +401,209 @@ pub fn encode_comment_io<W: embedded_io::Write>(
         .map_or(Ok(comment_len(text)), |e| Err(IoError::Io(e)))
 }
 
+/// Encodes `message` into an `embedded_io_async::Write` (feature
+/// `embedded-io-async`, for Embassy and other async embedded stacks); returns
+/// the number of bytes written. The async form of [`encode_io`].
+///
+/// The message is checked before anything is written; an I/O error may leave
+/// part of the event written, as with any writer. Nothing is allocated: the
+/// bytes go out in blocks of up to 128 bytes from a buffer in the future, so
+/// data of any size is written in constant memory, each byte produced once
+/// or a few times.
+///
+/// ```
+/// # #[cfg(feature = "embedded-io-async")] {
+/// use core::future::Future;
+/// use core::task::{Context, Poll, Waker};
+///
+/// let mut out = [0u8; 64];
+/// let mut writer: &mut [u8] = &mut out;
+/// let message = sse_core::Message::new().event_type("tick").data("1\n2");
+/// // An executor (Embassy's) polls for you; a slice never waits, so one poll finishes.
+/// let n = {
+///     let mut future = core::pin::pin!(sse_core::encode_io_async(&message, &mut writer));
+///     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+///         Poll::Ready(written) => written.unwrap(),
+///         Poll::Pending => unreachable!("a slice never waits"),
+///     }
+/// };
+/// assert_eq!(&out[..n], b"event: tick\ndata: 1\ndata: 2\n\n");
+/// # }
+/// ```
+#[cfg(feature = "embedded-io-async")]
+pub async fn encode_io_async<W: embedded_io_async::Write>(
+    message: &Message<'_>,
+    writer: &mut W,
+) -> Result<usize, IoError<W::Error>> {
+    let plan = Plan::new(message).map_err(IoError::Encode)?;
+    let len = plan.len();
+    let mut out = Blocks::new(writer);
+    match message.data {
+        // Data with line breaks goes through the line splitter a block's
+        // worth at a time, so that no pass scans all of it again.
+        Some(data) if plan.data_has_line_break => {
+            let header = Message {
+                data: None,
+                ..*message
+            };
+            out.emit(|window| emit_header(&header, window)).await?;
+            out.lines(data.as_bytes(), b"data:", b"\n").await?;
+        }
+        _ => out.emit(|window| plan.emit(window)).await?,
+    }
+    out.flush().await.map_err(IoError::Io)?;
+    Ok(len)
+}
+
+/// Encodes a comment into an `embedded_io_async::Write` (feature
+/// `embedded-io-async`): the async form of [`encode_comment_io`].
+///
+/// ```
+/// # #[cfg(feature = "embedded-io-async")] {
+/// use core::future::Future;
+/// use core::task::{Context, Poll, Waker};
+///
+/// let mut out = [0u8; 32];
+/// let mut writer: &mut [u8] = &mut out;
+/// let poll = {
+///     let mut future = core::pin::pin!(sse_core::encode_comment_io_async("ping", &mut writer));
+///     future.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+/// };
+/// assert!(matches!(poll, Poll::Ready(Ok(7))));
+/// assert_eq!(&out[..7], b": ping\n");
+/// # }
+/// ```
+#[cfg(feature = "embedded-io-async")]
+pub async fn encode_comment_io_async<W: embedded_io_async::Write>(
+    text: &str,
+    writer: &mut W,
+) -> Result<usize, IoError<W::Error>> {
+    let mut out = Blocks::new(writer);
+    out.lines(text.as_bytes(), b":", b"").await?;
+    out.flush().await.map_err(IoError::Io)?;
+    Ok(comment_len(text))
+}
+
+/// The size of the async encoder's blocks, held in its future.
+#[cfg(feature = "embedded-io-async")]
+const BLOCK: usize = 128;
+
+/// Bytes on their way to an `embedded_io_async::Write`, a block at a time.
+///
+/// The emitting code is synchronous, so it cannot wait for the writer in the
+/// middle of a [`Sink::put`]. Instead, a pass of it runs over a [`Window`]
+/// that keeps only the bytes that fit in the block after those already
+/// written; when the block is full, it is written and the pass is run again
+/// for the bytes after it.
+#[cfg(feature = "embedded-io-async")]
+struct Blocks<'w, W: embedded_io_async::Write> {
+    writer: &'w mut W,
+    block: [u8; BLOCK],
+    filled: usize,
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl<'w, W: embedded_io_async::Write> Blocks<'w, W> {
+    fn new(writer: &'w mut W) -> Self {
+        Self {
+            writer,
+            block: [0; BLOCK],
+            filled: 0,
+        }
+    }
+
+    /// Writes what `emit` puts, running it once per block it fills.
+    async fn emit(
+        &mut self,
+        mut emit: impl FnMut(&mut Window<'_>) -> Result<(), BufferTooSmall>,
+    ) -> Result<(), IoError<W::Error>> {
+        let mut done = 0;
+        loop {
+            let mut window = Window {
+                skip: done,
+                room: &mut self.block[self.filled..],
+                taken: 0,
+            };
+            let complete = emit(&mut window).is_ok();
+            let taken = window.taken;
+            self.filled += taken;
+            done += taken;
+            if complete {
+                return Ok(());
+            }
+            // The block is full.
+            self.flush().await.map_err(IoError::Io)?;
+        }
+    }
+
+    /// Writes `text` as `prefix` lines (see [`emit_lines`]), then `suffix`.
+    async fn lines(
+        &mut self,
+        text: &[u8],
+        prefix: &[u8],
+        suffix: &[u8],
+    ) -> Result<(), IoError<W::Error>> {
+        let mut lines = LineWriter::new();
+        for piece in text.chunks(BLOCK) {
+            let before = lines;
+            self.emit(|window| {
+                lines = before;
+                lines.write(piece, prefix, window)
+            })
+            .await?;
+        }
+        self.emit(|window| {
+            let mut end = lines;
+            end.finish(prefix, window)?;
+            window.put(suffix)
+        })
+        .await
+    }
+
+    /// Writes the bytes of the block.
+    async fn flush(&mut self) -> Result<(), W::Error> {
+        if self.filled > 0 {
+            self.writer.write_all(&self.block[..self.filled]).await?;
+            self.filled = 0;
+        }
+        Ok(())
+    }
+}
+
+/// One pass of the emitting code seen through a window: the first `skip`
+/// bytes are dropped (they were written before), then bytes are kept as long
+/// as `room` has room. Unlike other sinks, it keeps the part of a piece
+/// that fits before it refuses the rest, and it promises room without end:
+/// its refusal only ends the pass, which [`Blocks::emit`] runs again.
+#[cfg(feature = "embedded-io-async")]
+struct Window<'b> {
+    skip: usize,
+    room: &'b mut [u8],
+    taken: usize,
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl Sink for Window<'_> {
+    fn remaining(&self) -> usize {
+        usize::MAX
+    }
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        let skipped = self.skip.min(bytes.len());
+        self.skip -= skipped;
+        let bytes = &bytes[skipped..];
+        let free = &mut self.room[self.taken..];
+        let n = bytes.len().min(free.len());
+        free[..n].copy_from_slice(&bytes[..n]);
+        self.taken += n;
+        if n < bytes.len() {
+            return Err(BufferTooSmall {
+                required: bytes.len() - n,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Counts bytes instead of writing them: the length pass and the write pass
 /// run the same code ([`Plan::emit`], [`emit_lines`], [`LineWriter`]), so
 /// they cannot disagree. With the pieces inlined, counting a message whose

@@ -232,6 +232,9 @@
 //! - `bytes`: [`Sink`] for `bytes::BytesMut`.
 //! - `embedded-io`: `encode_io` and `encode_comment_io` write into any
 //!   `embedded_io::Write`.
+//! - `embedded-io-async`: `encode_io_async` and `encode_comment_io_async`
+//!   write into any `embedded_io_async::Write` (Embassy's sockets and UARTs),
+//!   with no allocation; turns on `embedded-io` too.
 //!
 //! # MSRV
 //!
@@ -260,6 +263,8 @@ pub use encode::{
 };
 #[cfg(feature = "embedded-io")]
 pub use encode::{IoError, encode_comment_io, encode_io};
+#[cfg(feature = "embedded-io-async")]
+pub use encode::{encode_comment_io_async, encode_io_async};
 pub use error::{BufferTooSmall, DecodeError, EncodeError};
 pub use server::{KeepAlive, Replay, ReplayBuffer, ReplayError, ReplayIter, parse_last_event_id};
 pub use time::Instant;
