@@ -59,10 +59,11 @@
 //! ```
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::decode::{Decoder, Item, Storage};
 use crate::error::DecodeError;
-use crate::time::Instant;
+use crate::time::{Instant, ceil_millis};
 
 /// The `readyState` of an `EventSource` (R36).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -126,6 +127,28 @@ pub enum Output {
     Failed(FailReason),
 }
 
+impl Output {
+    /// The delay of [`Output::Reconnecting`] as a [`Duration`], for timers
+    /// that take one; `None` for every other output.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers, Instant};
+    /// let policy = Reconnect::new().initial_delay(Duration::from_millis(1_500));
+    /// let mut client = Client::new(Decoder::<InlineBuffers<16>>::new(), policy);
+    /// assert_eq!(client.poll_output().unwrap().delay(), None); // Connect
+    /// client.handle_network_error(Instant::ZERO);
+    /// assert_eq!(client.poll_output().unwrap().delay(), Some(Duration::from_millis(1_500)));
+    /// ```
+    pub const fn delay(&self) -> Option<Duration> {
+        match self {
+            Self::Reconnecting { delay_ms, .. } => Some(Duration::from_millis(*delay_ms)),
+            _ => None,
+        }
+    }
+}
+
 /// The reconnection policy: the initial reconnection time, and optional
 /// capped exponential backoff with jitter for repeated failures (R50, R51).
 ///
@@ -181,6 +204,19 @@ impl Reconnect {
         self
     }
 
+    /// [`initial_ms`](Self::initial_ms) with a [`Duration`]; a part of a
+    /// millisecond counts as a whole one.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// let policy = sse_core::client::Reconnect::new().initial_delay(Duration::from_secs(5));
+    /// assert_eq!(policy.initial(), 5000);
+    /// ```
+    #[must_use]
+    pub const fn initial_delay(self, delay: Duration) -> Self {
+        self.initial_ms(ceil_millis(delay))
+    }
+
     /// Doubles the delay for each consecutive failure, up to `cap_ms` (R51).
     ///
     /// ```
@@ -191,6 +227,22 @@ impl Reconnect {
     pub const fn backoff(mut self, cap_ms: u64) -> Self {
         self.cap_ms = Some(cap_ms);
         self
+    }
+
+    /// [`backoff`](Self::backoff) with the cap as a [`Duration`]; a part of
+    /// a millisecond counts as a whole one.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::client::Reconnect;
+    /// assert_eq!(
+    ///     Reconnect::new().backoff_cap(Duration::from_secs(60)),
+    ///     Reconnect::new().backoff(60_000)
+    /// );
+    /// ```
+    #[must_use]
+    pub const fn backoff_cap(self, cap: Duration) -> Self {
+        self.backoff(ceil_millis(cap))
     }
 
     /// Adds up to `percent` (at most 100) of the delay at random, from a
@@ -385,6 +437,74 @@ impl<S: Storage> Client<S> {
         self.decoder.last_event_id()
     }
 
+    /// The decoder: its [`limits`](Decoder::limits), last event ID and last
+    /// `retry`.
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers};
+    /// let client = Client::new(Decoder::<InlineBuffers<256, 16, 32>>::new(), Reconnect::new());
+    /// assert_eq!(client.decoder().limits().data(), 256);
+    /// assert_eq!(client.decoder().limits().id(), 32);
+    /// ```
+    pub fn decoder(&self) -> &Decoder<S> {
+        &self.decoder
+    }
+
+    /// The decoder, to change: lower its limits with
+    /// [`set_limits`](Decoder::set_limits), or seed the last event ID with
+    /// [`set_last_event_id`](Decoder::set_last_event_id) before a
+    /// reconnection. Feed body bytes through [`handle_body`](Self::handle_body),
+    /// not the decoder's own `next`, so that bytes that arrive when the
+    /// connection is not open are dropped.
+    ///
+    /// Comments are reported ([`Item::Comment`]) when the decoder was built
+    /// with [`with_comments`](Decoder::with_comments) before it was given to
+    /// [`Client::new`], or after, with [`with_comments`](Self::with_comments).
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Output, Reconnect};
+    /// use sse_core::{DecodeError, Decoder, InlineBuffers, Limits};
+    /// let mut client = Client::new(Decoder::<InlineBuffers<1024>>::new(), Reconnect::new());
+    /// client.decoder_mut().set_limits(Limits::new().max_data(4));
+    /// let _ = client.poll_output();
+    /// client.handle_response(200, Some(b"text/event-stream"));
+    /// let mut body = &b"data: too long\n\n"[..];
+    /// assert_eq!(client.handle_body(&mut body), Some(Err(DecodeError::DataTooLong { limit: 4 })));
+    ///
+    /// client.decoder_mut().set_last_event_id("resume-here")?;
+    /// assert!(client.request_headers().any(|h| h == ("Last-Event-ID", "resume-here")));
+    /// # Ok::<(), DecodeError>(())
+    /// ```
+    pub fn decoder_mut(&mut self) -> &mut Decoder<S> {
+        &mut self.decoder
+    }
+
+    /// Reports comments as [`Item::Comment`] from [`handle_body`](Self::handle_body),
+    /// or stops reporting them: [`Decoder::with_comments`] on the client's
+    /// decoder.
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers, Item};
+    /// let mut client = Client::new(Decoder::<InlineBuffers<64>>::new(), Reconnect::new())
+    ///     .with_comments(true);
+    /// let _ = client.poll_output();
+    /// client.handle_response(200, Some(b"text/event-stream"));
+    /// let mut body = &b": keep-alive\n"[..];
+    /// assert_eq!(
+    ///     client.handle_body(&mut body),
+    ///     Some(Ok(Item::Comment { text: b"keep-alive", end_of_line: true }))
+    /// );
+    /// ```
+    #[must_use]
+    pub fn with_comments(self, report: bool) -> Self {
+        Self {
+            decoder: self.decoder.with_comments(report),
+            ..self
+        }
+    }
+
     /// The reconnection time in milliseconds: the last valid `retry`, else
     /// the policy's initial value (R50). It persists across connections.
     ///
@@ -395,6 +515,22 @@ impl<S: Storage> Client<S> {
     /// ```
     pub fn reconnection_ms(&self) -> u64 {
         self.decoder.retry().unwrap_or(self.policy.initial_ms)
+    }
+
+    /// [`reconnection_ms`](Self::reconnection_ms) as a [`Duration`].
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::client::{Client, Reconnect};
+    /// let mut client = Client::new(sse_core::Decoder::<sse_core::InlineBuffers<16>>::new(), Reconnect::new());
+    /// let _ = client.poll_output();
+    /// client.handle_response(200, Some(b"text/event-stream"));
+    /// let mut body = &b"retry: 2500\n"[..];
+    /// while client.handle_body(&mut body).is_some() {}
+    /// assert_eq!(client.reconnection_time(), Duration::from_millis(2500));
+    /// ```
+    pub fn reconnection_time(&self) -> Duration {
+        Duration::from_millis(self.reconnection_ms())
     }
 
     /// Reports the response head: status 200 with a `Content-Type` whose
@@ -573,9 +709,27 @@ impl<S: Storage> Client<S> {
     }
 }
 
-/// Whether a `Content-Type` value's essence is `text/event-stream`, ASCII
-/// case-insensitively, with parameters ignored (R42, D7).
-fn is_event_stream(value: &[u8]) -> bool {
+/// Whether a `Content-Type` header value's essence is `text/event-stream`
+/// (R42, D7): the check [`Client::handle_response`] makes, for hosts and
+/// servers that want it on their own.
+///
+/// The type and subtype are compared ASCII case-insensitively; parameters
+/// (`; charset=utf-8`) are ignored; HTTP whitespace (space, tab, CR, LF) is
+/// allowed before the type, after the subtype and before the `;`, but not
+/// inside the essence. It takes the header's raw bytes, as HTTP stacks hold
+/// them (for example `http::HeaderValue::as_bytes`).
+///
+/// ```
+/// use sse_core::client::is_event_stream;
+/// assert!(is_event_stream(b"text/event-stream"));
+/// assert!(is_event_stream(b"Text/Event-Stream; charset=utf-8"));
+/// assert!(is_event_stream(b" text/event-stream\t;x=y"));
+/// assert!(!is_event_stream(b"text/event-streams"));
+/// assert!(!is_event_stream(b"text /event-stream"));
+/// assert!(!is_event_stream(b"text/plain; x=text/event-stream"));
+/// assert!(!is_event_stream(b""));
+/// ```
+pub fn is_event_stream(value: &[u8]) -> bool {
     let essence = value.split(|&b| b == b';').next().unwrap_or_default();
     trim_http_whitespace(essence).eq_ignore_ascii_case(b"text/event-stream")
 }
@@ -597,6 +751,31 @@ pub struct RequestHeaders<'a> {
     next: u8,
 }
 
+impl<'a> RequestHeaders<'a> {
+    /// The same headers with their values as bytes, `(name, value)`: HTTP
+    /// header values are bytes, and that is what HTTP stacks take
+    /// (`http::HeaderValue::from_bytes`). A last event ID can be any UTF-8
+    /// text without CR, LF or NUL (R24, R39), non-ASCII included. HTTP itself
+    /// allows no ASCII control character but tab in a header value, so an id
+    /// that holds one (the standard allows it) may be refused by the stack:
+    /// then send the request without that header, as a fresh client would.
+    ///
+    /// ```
+    /// use sse_core::client::{Client, Reconnect};
+    /// use sse_core::{Decoder, InlineBuffers};
+    /// let mut decoder = Decoder::<InlineBuffers<64>>::new();
+    /// decoder.set_last_event_id("Grüße 7")?;
+    /// let client = Client::new(decoder, Reconnect::new());
+    /// let headers: Vec<(&str, &[u8])> = client.request_headers().bytes().collect();
+    /// assert_eq!(headers[2], ("Last-Event-ID", "Grüße 7".as_bytes()));
+    /// // With the `http` crate: HeaderValue::from_bytes(value) for each.
+    /// # Ok::<(), sse_core::DecodeError>(())
+    /// ```
+    pub fn bytes(self) -> RequestHeaderBytes<'a> {
+        RequestHeaderBytes(self)
+    }
+}
+
 impl<'a> Iterator for RequestHeaders<'a> {
     type Item = (&'static str, &'a str);
 
@@ -614,6 +793,25 @@ impl<'a> Iterator for RequestHeaders<'a> {
                 return header;
             }
         }
+    }
+}
+
+/// The request headers with their values as bytes; see [`RequestHeaders::bytes`].
+///
+/// ```
+/// use sse_core::client::{Client, Reconnect};
+/// let client = Client::new(sse_core::Decoder::<sse_core::InlineBuffers<16>>::new(), Reconnect::new());
+/// let mut headers = client.request_headers().bytes();
+/// assert_eq!(headers.next(), Some(("Accept", &b"text/event-stream"[..])));
+/// ```
+#[derive(Clone, Debug)]
+pub struct RequestHeaderBytes<'a>(RequestHeaders<'a>);
+
+impl<'a> Iterator for RequestHeaderBytes<'a> {
+    type Item = (&'static str, &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(name, value)| (name, value.as_bytes()))
     }
 }
 
@@ -672,6 +870,33 @@ mod tests {
                 delay_ms: 100
             })
         );
+    }
+
+    #[test]
+    fn duration_forms_are_the_millisecond_forms() {
+        let by_ms = Reconnect::new().initial_ms(250).backoff(1_001);
+        let by_duration = Reconnect::new()
+            .initial_delay(Duration::from_millis(250))
+            .backoff_cap(Duration::from_micros(1_000_001));
+        assert_eq!(by_ms, by_duration);
+        let decoder = Decoder::<crate::InlineBuffers<16>>::new();
+        let mut client = Client::new(decoder, by_duration);
+        assert_eq!(client.reconnection_time(), Duration::from_millis(250));
+        for expected in [250, 500, 1000, 1001] {
+            let _ = client.poll_output();
+            let now = Instant::from_millis(7);
+            client.handle_network_error(now);
+            let output = client.poll_output().unwrap();
+            assert_eq!(output.delay(), Some(Duration::from_millis(expected)));
+            assert_eq!(
+                output,
+                Output::Reconnecting {
+                    at: now + Duration::from_millis(expected),
+                    delay_ms: expected
+                }
+            );
+            client.handle_timeout(Instant::from_millis(u64::MAX));
+        }
     }
 
     #[test]

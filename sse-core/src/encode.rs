@@ -16,7 +16,7 @@
 //! - [`EventWriter`] for data too large to hold at once: begin, write pieces,
 //!   finish, each step into a small buffer.
 
-use crate::error::EncodeError;
+use crate::error::{BufferTooSmall, EncodeError};
 
 /// An event to send: optional data, event type, id and `retry`.
 ///
@@ -114,6 +114,19 @@ impl<'a> Message<'a> {
         self
     }
 
+    /// Sets the reconnection time as a [`Duration`](core::time::Duration);
+    /// a part of a millisecond counts as a whole one.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// let message = sse_core::Message::new().retry_duration(Duration::from_secs(3));
+    /// assert_eq!(message.retry_ms(), Some(3000));
+    /// ```
+    #[must_use]
+    pub const fn retry_duration(self, retry: core::time::Duration) -> Self {
+        self.retry(crate::time::ceil_millis(retry))
+    }
+
     /// The data, if set.
     ///
     /// ```
@@ -191,50 +204,57 @@ pub const KEEP_ALIVE: &[u8] = b":\n";
 /// Every encoding function checks [`remaining`](Self::remaining) before it
 /// writes, so an event is written whole or not at all.
 ///
+/// A sink never drops bytes silently: [`put`](Self::put) takes all the bytes
+/// it is given, or none and returns an error. Should a sink take less than
+/// its `remaining` promised, that error stops the encoding function, which
+/// returns [`EncodeError::BufferTooSmall`]; what was put before the error
+/// stays written.
+///
 /// ```
-/// use sse_core::{Message, Sink, encode_to};
+/// use sse_core::{BufferTooSmall, Message, Sink, encode_to};
 /// let mut storage = [0u8; 32];
 /// let mut sink: &mut [u8] = &mut storage;
 /// encode_to(&Message::new().data("a"), &mut sink)?;
 /// encode_to(&Message::new().data("b"), &mut sink)?;
 /// assert_eq!(sink.remaining(), 32 - 18);
 /// assert_eq!(&storage[..18], b"data: a\n\ndata: b\n\n");
+///
+/// // A sink too short for a piece refuses all of it.
+/// let mut short = [0u8; 4];
+/// let mut sink: &mut [u8] = &mut short;
+/// assert_eq!(sink.put(b"data: "), Err(BufferTooSmall { required: 6 }));
+/// assert_eq!(sink.remaining(), 4);
 /// # Ok::<(), sse_core::EncodeError>(())
 /// ```
 pub trait Sink {
     /// How many more bytes the sink accepts (`usize::MAX` when it grows).
     fn remaining(&self) -> usize;
-    /// Appends `bytes`. Callers never pass more than [`remaining`](Self::remaining).
-    fn put(&mut self, bytes: &[u8]);
+    /// Appends all of `bytes`; or, when they do not fit, appends none of
+    /// them and returns [`BufferTooSmall`] with `required` the free room
+    /// they need (`bytes.len()`). Never appends a part.
+    ///
+    /// # Errors
+    ///
+    /// [`BufferTooSmall`] when the sink has less room than `bytes.len()`.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall>;
 }
 
 impl Sink for &mut [u8] {
     fn remaining(&self) -> usize {
         self.len()
     }
-    fn put(&mut self, bytes: &[u8]) {
-        let buf = core::mem::take(self);
-        if bytes.len() <= buf.len() {
-            // The copy's length is `bytes.len()`, so a constant piece such as
-            // `b"data: "` compiles to a store instead of a `memcpy` call.
-            let (head, tail) = buf.split_at_mut(bytes.len());
-            head.copy_from_slice(bytes);
-            *self = tail;
-        } else {
-            fill(buf, bytes);
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        if bytes.len() > self.len() {
+            return Err(BufferTooSmall {
+                required: bytes.len(),
+            });
         }
-    }
-}
-
-/// Fills `buf` with the start of `bytes`, which is longer. Out of line, so
-/// that the compiler does not merge it with the usual whole copy into one
-/// `memcpy` of a computed length. The encoder never gets here: it checks
-/// `remaining` first.
-#[cold]
-#[inline(never)]
-fn fill(buf: &mut [u8], bytes: &[u8]) {
-    for (to, from) in buf.iter_mut().zip(bytes) {
-        *to = *from;
+        // The copy's length is `bytes.len()`, so a constant piece such as
+        // `b"data: "` compiles to a store instead of a `memcpy` call.
+        let (head, tail) = core::mem::take(self).split_at_mut(bytes.len());
+        head.copy_from_slice(bytes);
+        *self = tail;
+        Ok(())
     }
 }
 
@@ -244,9 +264,11 @@ impl<LenT: heapless::LenType, S: heapless::vec::VecStorage<u8> + ?Sized> Sink
     fn remaining(&self) -> usize {
         self.capacity() - self.len()
     }
-    fn put(&mut self, bytes: &[u8]) {
-        // Cannot fail: the encoder checked `remaining` first.
-        let _ = self.extend_from_slice(bytes);
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        // heapless checks the capacity before it copies anything.
+        self.extend_from_slice(bytes).map_err(|_| BufferTooSmall {
+            required: bytes.len(),
+        })
     }
 }
 
@@ -254,8 +276,8 @@ impl<T: Sink + ?Sized> Sink for &mut T {
     fn remaining(&self) -> usize {
         (**self).remaining()
     }
-    fn put(&mut self, bytes: &[u8]) {
-        (**self).put(bytes);
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        (**self).put(bytes)
     }
 }
 
@@ -264,8 +286,9 @@ impl Sink for alloc::vec::Vec<u8> {
     fn remaining(&self) -> usize {
         usize::MAX - self.len()
     }
-    fn put(&mut self, bytes: &[u8]) {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
         self.extend_from_slice(bytes);
+        Ok(())
     }
 }
 
@@ -274,8 +297,9 @@ impl Sink for bytes::BytesMut {
     fn remaining(&self) -> usize {
         usize::MAX - self.len()
     }
-    fn put(&mut self, bytes: &[u8]) {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
         self.extend_from_slice(bytes);
+        Ok(())
     }
 }
 
@@ -315,10 +339,12 @@ impl<W: embedded_io::Write> Sink for IoSink<'_, W> {
     fn remaining(&self) -> usize {
         usize::MAX
     }
-    fn put(&mut self, bytes: &[u8]) {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        // The I/O error is kept for the caller; later pieces are skipped.
         if self.error.is_none() {
             self.error = self.writer.write_all(bytes).err();
         }
+        Ok(())
     }
 }
 
@@ -347,7 +373,7 @@ pub fn encode_io<W: embedded_io::Write>(
         writer,
         error: None,
     };
-    plan.emit(&mut sink);
+    let _ = plan.emit(&mut sink); // `IoSink::put` never fails
     sink.error.map_or(Ok(len), |e| Err(IoError::Io(e)))
 }
 
@@ -370,9 +396,212 @@ pub fn encode_comment_io<W: embedded_io::Write>(
         writer,
         error: None,
     };
-    emit_lines(text.as_bytes(), b":", &mut sink);
+    let _ = emit_lines(text.as_bytes(), b":", &mut sink); // `IoSink::put` never fails
     sink.error
         .map_or(Ok(comment_len(text)), |e| Err(IoError::Io(e)))
+}
+
+/// Encodes `message` into an `embedded_io_async::Write` (feature
+/// `embedded-io-async`, for Embassy and other async embedded stacks); returns
+/// the number of bytes written. The async form of [`encode_io`].
+///
+/// The message is checked before anything is written; an I/O error may leave
+/// part of the event written, as with any writer. Nothing is allocated: the
+/// bytes go out in blocks of up to 128 bytes from a buffer in the future, so
+/// data of any size is written in constant memory, each byte produced once
+/// or a few times.
+///
+/// ```
+/// # #[cfg(feature = "embedded-io-async")] {
+/// use core::future::Future;
+/// use core::task::{Context, Poll, Waker};
+///
+/// let mut out = [0u8; 64];
+/// let mut writer: &mut [u8] = &mut out;
+/// let message = sse_core::Message::new().event_type("tick").data("1\n2");
+/// // An executor (Embassy's) polls for you; a slice never waits, so one poll finishes.
+/// let n = {
+///     let mut future = core::pin::pin!(sse_core::encode_io_async(&message, &mut writer));
+///     match future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+///         Poll::Ready(written) => written.unwrap(),
+///         Poll::Pending => unreachable!("a slice never waits"),
+///     }
+/// };
+/// assert_eq!(&out[..n], b"event: tick\ndata: 1\ndata: 2\n\n");
+/// # }
+/// ```
+#[cfg(feature = "embedded-io-async")]
+pub async fn encode_io_async<W: embedded_io_async::Write>(
+    message: &Message<'_>,
+    writer: &mut W,
+) -> Result<usize, IoError<W::Error>> {
+    let plan = Plan::new(message).map_err(IoError::Encode)?;
+    let len = plan.len();
+    let mut out = Blocks::new(writer);
+    match message.data {
+        // Data with line breaks goes through the line splitter a block's
+        // worth at a time, so that no pass scans all of it again.
+        Some(data) if plan.data_has_line_break => {
+            let header = Message {
+                data: None,
+                ..*message
+            };
+            out.emit(|window| emit_header(&header, window)).await?;
+            out.lines(data.as_bytes(), b"data:", b"\n").await?;
+        }
+        _ => out.emit(|window| plan.emit(window)).await?,
+    }
+    out.flush().await.map_err(IoError::Io)?;
+    Ok(len)
+}
+
+/// Encodes a comment into an `embedded_io_async::Write` (feature
+/// `embedded-io-async`): the async form of [`encode_comment_io`].
+///
+/// ```
+/// # #[cfg(feature = "embedded-io-async")] {
+/// use core::future::Future;
+/// use core::task::{Context, Poll, Waker};
+///
+/// let mut out = [0u8; 32];
+/// let mut writer: &mut [u8] = &mut out;
+/// let poll = {
+///     let mut future = core::pin::pin!(sse_core::encode_comment_io_async("ping", &mut writer));
+///     future.as_mut().poll(&mut Context::from_waker(Waker::noop()))
+/// };
+/// assert!(matches!(poll, Poll::Ready(Ok(7))));
+/// assert_eq!(&out[..7], b": ping\n");
+/// # }
+/// ```
+#[cfg(feature = "embedded-io-async")]
+pub async fn encode_comment_io_async<W: embedded_io_async::Write>(
+    text: &str,
+    writer: &mut W,
+) -> Result<usize, IoError<W::Error>> {
+    let mut out = Blocks::new(writer);
+    out.lines(text.as_bytes(), b":", b"").await?;
+    out.flush().await.map_err(IoError::Io)?;
+    Ok(comment_len(text))
+}
+
+/// The size of the async encoder's blocks, held in its future.
+#[cfg(feature = "embedded-io-async")]
+const BLOCK: usize = 128;
+
+/// Bytes on their way to an `embedded_io_async::Write`, a block at a time.
+///
+/// The emitting code is synchronous, so it cannot wait for the writer in the
+/// middle of a [`Sink::put`]. Instead, a pass of it runs over a [`Window`]
+/// that keeps only the bytes that fit in the block after those already
+/// written; when the block is full, it is written and the pass is run again
+/// for the bytes after it.
+#[cfg(feature = "embedded-io-async")]
+struct Blocks<'w, W: embedded_io_async::Write> {
+    writer: &'w mut W,
+    block: [u8; BLOCK],
+    filled: usize,
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl<'w, W: embedded_io_async::Write> Blocks<'w, W> {
+    fn new(writer: &'w mut W) -> Self {
+        Self {
+            writer,
+            block: [0; BLOCK],
+            filled: 0,
+        }
+    }
+
+    /// Writes what `emit` puts, running it once per block it fills.
+    async fn emit(
+        &mut self,
+        mut emit: impl FnMut(&mut Window<'_>) -> Result<(), BufferTooSmall>,
+    ) -> Result<(), IoError<W::Error>> {
+        let mut done = 0;
+        loop {
+            let mut window = Window {
+                skip: done,
+                room: &mut self.block[self.filled..],
+                taken: 0,
+            };
+            let complete = emit(&mut window).is_ok();
+            let taken = window.taken;
+            self.filled += taken;
+            done += taken;
+            if complete {
+                return Ok(());
+            }
+            // The block is full.
+            self.flush().await.map_err(IoError::Io)?;
+        }
+    }
+
+    /// Writes `text` as `prefix` lines (see [`emit_lines`]), then `suffix`.
+    async fn lines(
+        &mut self,
+        text: &[u8],
+        prefix: &[u8],
+        suffix: &[u8],
+    ) -> Result<(), IoError<W::Error>> {
+        let mut lines = LineWriter::new();
+        for piece in text.chunks(BLOCK) {
+            let before = lines;
+            self.emit(|window| {
+                lines = before;
+                lines.write(piece, prefix, window)
+            })
+            .await?;
+        }
+        self.emit(|window| {
+            let mut end = lines;
+            end.finish(prefix, window)?;
+            window.put(suffix)
+        })
+        .await
+    }
+
+    /// Writes the bytes of the block.
+    async fn flush(&mut self) -> Result<(), W::Error> {
+        if self.filled > 0 {
+            self.writer.write_all(&self.block[..self.filled]).await?;
+            self.filled = 0;
+        }
+        Ok(())
+    }
+}
+
+/// One pass of the emitting code seen through a window: the first `skip`
+/// bytes are dropped (they were written before), then bytes are kept as long
+/// as `room` has room. Unlike other sinks, it keeps the part of a piece
+/// that fits before it refuses the rest, and it promises room without end:
+/// its refusal only ends the pass, which [`Blocks::emit`] runs again.
+#[cfg(feature = "embedded-io-async")]
+struct Window<'b> {
+    skip: usize,
+    room: &'b mut [u8],
+    taken: usize,
+}
+
+#[cfg(feature = "embedded-io-async")]
+impl Sink for Window<'_> {
+    fn remaining(&self) -> usize {
+        usize::MAX
+    }
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+        let skipped = self.skip.min(bytes.len());
+        self.skip -= skipped;
+        let bytes = &bytes[skipped..];
+        let free = &mut self.room[self.taken..];
+        let n = bytes.len().min(free.len());
+        free[..n].copy_from_slice(&bytes[..n]);
+        self.taken += n;
+        if n < bytes.len() {
+            return Err(BufferTooSmall {
+                required: bytes.len() - n,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// Counts bytes instead of writing them: the length pass and the write pass
@@ -385,8 +614,9 @@ impl Sink for Counter {
     fn remaining(&self) -> usize {
         usize::MAX
     }
-    fn put(&mut self, bytes: &[u8]) {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
         self.0 += bytes.len();
+        Ok(())
     }
 }
 
@@ -396,6 +626,19 @@ fn checked<S: Sink + ?Sized>(sink: &S, required: usize) -> Result<(), EncodeErro
         return Err(EncodeError::BufferTooSmall { required });
     }
     Ok(())
+}
+
+/// What a write of `required` bytes returns when a sink refused a piece of
+/// it (its `remaining` promised more than it took).
+fn refused(required: usize) -> impl FnOnce(BufferTooSmall) -> EncodeError {
+    move |_| EncodeError::BufferTooSmall { required }
+}
+
+/// The bytes a run of the emitting code writes, on a [`Counter`].
+fn count(emit: impl FnOnce(&mut Counter) -> Result<(), BufferTooSmall>) -> usize {
+    let mut counter = Counter(0);
+    let _ = emit(&mut counter); // `Counter::put` never fails
+    counter.0
 }
 
 /// The exact number of bytes [`encode`] writes for `message`.
@@ -447,7 +690,7 @@ pub fn encode_to<S: Sink + ?Sized>(
     let plan = Plan::new(message)?;
     let len = plan.len();
     checked(sink, len)?;
-    plan.emit(sink);
+    plan.emit(sink).map_err(refused(len))?;
     Ok(len)
 }
 
@@ -457,9 +700,7 @@ pub fn encode_to<S: Sink + ?Sized>(
 /// assert_eq!(sse_core::comment_len("ping"), b": ping\n".len());
 /// ```
 pub fn comment_len(text: &str) -> usize {
-    let mut counter = Counter(0);
-    emit_lines(text.as_bytes(), b":", &mut counter);
-    counter.0
+    count(|counter| emit_lines(text.as_bytes(), b":", counter))
 }
 
 /// Encodes a comment (R18): one `:` line per line of `text`. Clients ignore
@@ -475,7 +716,7 @@ pub fn comment_len(text: &str) -> usize {
 pub fn encode_comment<S: Sink + ?Sized>(text: &str, sink: &mut S) -> Result<usize, EncodeError> {
     let len = comment_len(text);
     checked(sink, len)?;
-    emit_lines(text.as_bytes(), b":", sink);
+    emit_lines(text.as_bytes(), b":", sink).map_err(refused(len))?;
     Ok(len)
 }
 
@@ -503,26 +744,24 @@ impl<'m, 'a> Plan<'m, 'a> {
     /// The exact number of bytes [`emit`](Self::emit) writes.
     #[inline]
     fn len(&self) -> usize {
-        let mut counter = Counter(0);
-        self.emit(&mut counter);
-        counter.0
+        count(|counter| self.emit(counter))
     }
 
     /// Writes the message.
     #[inline]
-    fn emit<S: Sink + ?Sized>(&self, sink: &mut S) {
+    fn emit<S: Sink + ?Sized>(&self, sink: &mut S) -> Result<(), BufferTooSmall> {
         let message = self.message;
-        emit_header(message, sink);
+        emit_header(message, sink)?;
         match message.data {
             // What `emit_lines` writes for text without a line break, and
             // the blank line that ends the event.
             Some(data) if !self.data_has_line_break => {
                 if data.is_empty() {
-                    sink.put(b"data:\n\n");
+                    sink.put(b"data:\n\n")
                 } else {
-                    sink.put(b"data: ");
-                    sink.put(data.as_bytes());
-                    sink.put(b"\n\n");
+                    sink.put(b"data: ")?;
+                    sink.put(data.as_bytes())?;
+                    sink.put(b"\n\n")
                 }
             }
             Some(data) => emit_data_lines(data.as_bytes(), sink),
@@ -531,8 +770,9 @@ impl<'m, 'a> Plan<'m, 'a> {
                     || message.id.is_some()
                     || message.retry.is_some()
                 {
-                    sink.put(b"\n");
+                    sink.put(b"\n")?;
                 }
+                Ok(())
             }
         }
     }
@@ -541,46 +781,58 @@ impl<'m, 'a> Plan<'m, 'a> {
 /// Writes data that has line breaks, and the blank line that ends the event.
 /// Out of line, so that [`Plan::emit`] stays small enough to inline.
 #[inline(never)]
-fn emit_data_lines<S: Sink + ?Sized>(data: &[u8], sink: &mut S) {
-    emit_lines(data, b"data:", sink);
-    sink.put(b"\n");
+fn emit_data_lines<S: Sink + ?Sized>(data: &[u8], sink: &mut S) -> Result<(), BufferTooSmall> {
+    emit_lines(data, b"data:", sink)?;
+    sink.put(b"\n")
 }
 
 /// Writes the `event`, `id` and `retry` lines of a validated message.
-fn emit_header<S: Sink + ?Sized>(message: &Message<'_>, sink: &mut S) {
+fn emit_header<S: Sink + ?Sized>(
+    message: &Message<'_>,
+    sink: &mut S,
+) -> Result<(), BufferTooSmall> {
     if let Some(event_type) = message.event_type.filter(|t| !t.is_empty()) {
-        field(b"event: ", event_type.as_bytes(), sink);
+        field(b"event: ", event_type.as_bytes(), sink)?;
     }
     if let Some(id) = message.id {
-        field(b"id: ", id.as_bytes(), sink);
+        field(b"id: ", id.as_bytes(), sink)?;
     }
     if let Some(retry) = message.retry {
         let mut digits = [0u8; 20];
-        field(b"retry: ", decimal(retry, &mut digits), sink);
+        field(b"retry: ", decimal(retry, &mut digits), sink)?;
     }
+    Ok(())
 }
 
 /// Writes `name: value` (or `name:` for an empty value) and LF, given
 /// `name_colon_space` (`b"name: "`).
-fn field<S: Sink + ?Sized>(name_colon_space: &[u8], value: &[u8], sink: &mut S) {
+fn field<S: Sink + ?Sized>(
+    name_colon_space: &[u8],
+    value: &[u8],
+    sink: &mut S,
+) -> Result<(), BufferTooSmall> {
     if value.is_empty() {
         sink.put(
             name_colon_space
                 .strip_suffix(b" ")
                 .unwrap_or(name_colon_space),
-        );
+        )?;
     } else {
-        sink.put(name_colon_space);
-        sink.put(value);
+        sink.put(name_colon_space)?;
+        sink.put(value)?;
     }
-    sink.put(b"\n");
+    sink.put(b"\n")
 }
 
 /// Writes one `prefix` line per line of `text` (split at CR, LF and CRLF).
-fn emit_lines<S: Sink + ?Sized>(text: &[u8], prefix: &[u8], sink: &mut S) {
+fn emit_lines<S: Sink + ?Sized>(
+    text: &[u8],
+    prefix: &[u8],
+    sink: &mut S,
+) -> Result<(), BufferTooSmall> {
     let mut lines = LineWriter::new();
-    lines.write(text, prefix, sink);
-    lines.finish(prefix, sink);
+    lines.write(text, prefix, sink)?;
+    lines.finish(prefix, sink)
 }
 
 /// Formats `n` in decimal into the end of `buf`.
@@ -615,9 +867,14 @@ impl LineWriter {
     }
 
     /// Writes a piece of text.
-    fn write<S: Sink + ?Sized>(&mut self, mut text: &[u8], prefix: &[u8], sink: &mut S) {
+    fn write<S: Sink + ?Sized>(
+        &mut self,
+        mut text: &[u8],
+        prefix: &[u8],
+        sink: &mut S,
+    ) -> Result<(), BufferTooSmall> {
         if text.is_empty() {
-            return;
+            return Ok(());
         }
         if self.pending_cr && text[0] == b'\n' {
             text = &text[1..];
@@ -634,35 +891,46 @@ impl LineWriter {
             };
             if !line.is_empty() {
                 if !self.open {
-                    sink.put(prefix);
-                    sink.put(b" ");
+                    sink.put(prefix)?;
+                    sink.put(b" ")?;
                     self.open = true;
                 }
-                sink.put(line);
+                sink.put(line)?;
             }
             match rest {
                 Some(rest) => {
-                    self.end_line(prefix, sink);
+                    self.end_line(prefix, sink)?;
                     text = rest;
                 }
                 None => break,
             }
         }
+        Ok(())
     }
 
     /// Ends the current line, writing an empty one if none is open.
-    fn end_line<S: Sink + ?Sized>(&mut self, prefix: &[u8], sink: &mut S) {
+    fn end_line<S: Sink + ?Sized>(
+        &mut self,
+        prefix: &[u8],
+        sink: &mut S,
+    ) -> Result<(), BufferTooSmall> {
         if !self.open {
-            sink.put(prefix);
+            sink.put(prefix)?;
         }
-        sink.put(b"\n");
+        sink.put(b"\n")?;
         self.open = false;
+        Ok(())
     }
 
     /// Ends the text: its last line, even an empty one, is written.
-    fn finish<S: Sink + ?Sized>(&mut self, prefix: &[u8], sink: &mut S) {
-        self.end_line(prefix, sink);
+    fn finish<S: Sink + ?Sized>(
+        &mut self,
+        prefix: &[u8],
+        sink: &mut S,
+    ) -> Result<(), BufferTooSmall> {
+        self.end_line(prefix, sink)?;
         *self = Self::new();
+        Ok(())
     }
 }
 
@@ -711,24 +979,29 @@ impl EventWriter {
         sink: &mut S,
     ) -> Result<Self, EncodeError> {
         message.validate()?;
-        let mut counter = Counter(0);
-        Self {
-            lines: LineWriter::new(),
-        }
-        .emit_begin(message, &mut counter);
-        checked(sink, counter.0)?;
-        let mut writer = Self {
-            lines: LineWriter::new(),
-        };
-        writer.emit_begin(message, sink);
+        let len = count(|counter| Self::new().emit_begin(message, counter));
+        checked(sink, len)?;
+        let mut writer = Self::new();
+        writer.emit_begin(message, sink).map_err(refused(len))?;
         Ok(writer)
     }
 
-    fn emit_begin<S: Sink + ?Sized>(&mut self, message: &Message<'_>, sink: &mut S) {
-        emit_header(message, sink);
-        if let Some(data) = message.data {
-            self.lines.write(data.as_bytes(), b"data:", sink);
+    const fn new() -> Self {
+        Self {
+            lines: LineWriter::new(),
         }
+    }
+
+    fn emit_begin<S: Sink + ?Sized>(
+        &mut self,
+        message: &Message<'_>,
+        sink: &mut S,
+    ) -> Result<(), BufferTooSmall> {
+        emit_header(message, sink)?;
+        if let Some(data) = message.data {
+            self.lines.write(data.as_bytes(), b"data:", sink)?;
+        }
+        Ok(())
     }
 
     /// The exact number of bytes [`write`](Self::write) would write for `data` now.
@@ -740,10 +1013,8 @@ impl EventWriter {
     /// # Ok::<(), sse_core::EncodeError>(())
     /// ```
     pub fn write_len(&self, data: &str) -> usize {
-        let mut counter = Counter(0);
         let mut lines = self.lines;
-        lines.write(data.as_bytes(), b"data:", &mut counter);
-        counter.0
+        count(|counter| lines.write(data.as_bytes(), b"data:", counter))
     }
 
     /// Writes a piece of the data; returns the number of bytes written.
@@ -761,7 +1032,12 @@ impl EventWriter {
     ) -> Result<usize, EncodeError> {
         let len = self.write_len(data);
         checked(sink, len)?;
-        self.lines.write(data.as_bytes(), b"data:", sink);
+        // The state moves on only once the sink took every byte.
+        let mut lines = self.lines;
+        lines
+            .write(data.as_bytes(), b"data:", sink)
+            .map_err(refused(len))?;
+        self.lines = lines;
         Ok(len)
     }
 
@@ -777,14 +1053,16 @@ impl EventWriter {
     /// # Ok::<(), sse_core::EncodeError>(())
     /// ```
     pub fn finish<S: Sink + ?Sized>(self, sink: &mut S) -> Result<usize, EncodeError> {
-        let mut lines = self.lines;
-        let mut counter = Counter(0);
-        lines.finish(b"data:", &mut counter);
-        let len = counter.0 + 1;
+        let len = count(|counter| {
+            let mut lines = self.lines;
+            lines.finish(b"data:", counter)
+        }) + 1;
         checked(sink, len)?;
         let mut lines = self.lines;
-        lines.finish(b"data:", sink);
-        sink.put(b"\n");
+        lines
+            .finish(b"data:", sink)
+            .and_then(|()| sink.put(b"\n"))
+            .map_err(refused(len))?;
         Ok(len)
     }
 }
@@ -1011,21 +1289,69 @@ mod tests {
     fn slice_sink_takes_exact_fits() {
         let mut buf = [0u8; 8];
         let mut sink: &mut [u8] = &mut buf;
-        sink.put(b"data: ");
-        sink.put(b"");
-        sink.put(b"\n\n");
+        assert_eq!(sink.put(b"data: "), Ok(()));
+        assert_eq!(sink.put(b""), Ok(()));
+        assert_eq!(sink.put(b"\n\n"), Ok(()));
         assert_eq!(sink.remaining(), 0);
-        sink.put(b"");
-        sink.put(b"x");
+        assert_eq!(sink.put(b""), Ok(()));
+        assert_eq!(sink.put(b"x"), Err(BufferTooSmall { required: 1 }));
         assert_eq!(&buf, b"data: \n\n");
     }
 
     #[test]
-    fn slice_sink_never_overruns() {
+    fn short_sinks_refuse_a_piece_whole_and_never_truncate() {
         let mut buf = [0u8; 3];
         let mut sink: &mut [u8] = &mut buf;
-        sink.put(b"abcdef");
-        assert_eq!(sink.remaining(), 0);
-        assert_eq!(&buf, b"abc");
+        assert_eq!(sink.put(b"abcdef"), Err(BufferTooSmall { required: 6 }));
+        assert_eq!(sink.remaining(), 3);
+        assert_eq!(&buf, &[0, 0, 0]);
+        let mut vec: heapless::Vec<u8, 3> = heapless::Vec::new();
+        assert_eq!(vec.put(b"ab"), Ok(()));
+        assert_eq!(vec.put(b"cd"), Err(BufferTooSmall { required: 2 }));
+        assert_eq!(&vec[..], b"ab");
+    }
+
+    /// An `N`-byte sink that claims room without end: its `put` is all that
+    /// stands between an event and a silent truncation.
+    struct Overpromising<const N: usize>(heapless::Vec<u8, N>);
+
+    impl<const N: usize> Sink for Overpromising<N> {
+        fn remaining(&self) -> usize {
+            usize::MAX
+        }
+        fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+            self.0.put(bytes)
+        }
+    }
+
+    #[test]
+    fn a_sink_that_takes_less_than_it_promised_is_an_error() {
+        let message = Message::new().id("1").data("more than ten bytes");
+        let required = encoded_len(&message).unwrap();
+        let mut sink = Overpromising::<10>(heapless::Vec::new());
+        assert_eq!(
+            encode_to(&message, &mut sink),
+            Err(EncodeError::BufferTooSmall { required })
+        );
+        // Whole pieces only: `id: 1\n`, not a cut `data: ` line.
+        assert_eq!(&sink.0[..], b"id: 1\n");
+
+        let mut sink = Overpromising::<10>(heapless::Vec::new());
+        assert_eq!(
+            encode_comment("a comment of more than ten bytes", &mut sink),
+            Err(EncodeError::BufferTooSmall {
+                required: comment_len("a comment of more than ten bytes")
+            })
+        );
+        assert_eq!(&sink.0[..], b": ");
+
+        let mut sink = Overpromising::<18>(heapless::Vec::new());
+        let mut writer = EventWriter::begin(&Message::new().event_type("t"), &mut sink).unwrap();
+        assert_eq!(writer.write("ab", &mut sink), Ok(8));
+        assert_eq!(
+            writer.write("cd", &mut sink),
+            Err(EncodeError::BufferTooSmall { required: 2 })
+        );
+        assert_eq!(&sink.0[..], b"event: t\ndata: ab");
     }
 }

@@ -82,7 +82,9 @@ impl fmt::Display for BufferTooSmall {
 
 impl core::error::Error for BufferTooSmall {}
 
-/// An error while encoding. When encoding fails, nothing has been written.
+/// An error while encoding. When encoding fails, nothing has been written,
+/// unless a [`Sink`](crate::Sink) took fewer bytes than its `remaining`
+/// promised: then what it took before refusing a piece stays written.
 ///
 /// ```
 /// use sse_core::{EncodeError, Message, encode};
@@ -93,7 +95,8 @@ impl core::error::Error for BufferTooSmall {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum EncodeError {
-    /// The buffer or sink has less room than the event needs.
+    /// The buffer or sink has less room than the event needs, or a sink
+    /// refused a piece ([`Sink::put`](crate::Sink::put)).
     BufferTooSmall {
         /// The size in bytes the event needs.
         required: usize,

@@ -164,7 +164,6 @@
 //!     Some(id) => match history.replay_after(id) {
 //!         Replay::Events(missed) => missed.for_each(|bytes| out.extend_from_slice(bytes)),
 //!         Replay::Gap => { /* events were lost: send a full refresh first */ }
-//!         _ => {}
 //!     },
 //! }
 //! assert_eq!(out, b"id: 4\ndata: tick\n\nid: 5\ndata: tick\n\n");
@@ -236,6 +235,9 @@
 //! - `bytes`: [`Sink`] for `bytes::BytesMut`.
 //! - `embedded-io`: `encode_io` and `encode_comment_io` write into any
 //!   `embedded_io::Write`.
+//! - `embedded-io-async`: `encode_io_async` and `encode_comment_io_async`
+//!   write into any `embedded_io_async::Write` (Embassy's sockets and UARTs),
+//!   with no allocation; turns on `embedded-io` too.
 //!
 //! # MSRV
 //!
@@ -268,6 +270,8 @@ pub use encode::{
 };
 #[cfg(feature = "embedded-io")]
 pub use encode::{IoError, encode_comment_io, encode_io};
+#[cfg(feature = "embedded-io-async")]
+pub use encode::{encode_comment_io_async, encode_io_async};
 pub use error::{BufferTooSmall, DecodeError, EncodeError};
 pub use server::{KeepAlive, Replay, ReplayBuffer, ReplayError, ReplayIter, parse_last_event_id};
 pub use time::Instant;

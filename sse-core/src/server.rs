@@ -7,8 +7,9 @@
 
 use core::fmt;
 use core::iter::FusedIterator;
+use core::time::Duration;
 
-use crate::time::Instant;
+use crate::time::{Instant, ceil_millis};
 
 /// Parses the value of a `Last-Event-ID` request header (R39).
 ///
@@ -29,6 +30,10 @@ use crate::time::Instant;
 /// them (`tests/tests/browser.rs` avoids such ids for that reason). A server
 /// whose clients include browsers should mint ids that do not begin or end
 /// with a space or a tab.
+///
+/// It takes the header value's raw bytes, as HTTP stacks hold them
+/// (`http::HeaderValue::as_bytes`): an id may hold any non-ASCII text, which
+/// `http::HeaderValue::to_str` refuses (it gives visible ASCII only).
 ///
 /// If you want to treat a malformed header differently from an absent one,
 /// test for it: a non-empty value for which this returns `None` is malformed.
@@ -109,6 +114,14 @@ impl KeepAlive {
     /// ```
     pub const SUGGESTED_INTERVAL_MS: u64 = 15_000;
 
+    /// [`SUGGESTED_INTERVAL_MS`](Self::SUGGESTED_INTERVAL_MS) as a [`Duration`].
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// assert_eq!(sse_core::KeepAlive::SUGGESTED_INTERVAL, Duration::from_secs(15));
+    /// ```
+    pub const SUGGESTED_INTERVAL: Duration = Duration::from_millis(Self::SUGGESTED_INTERVAL_MS);
+
     /// A schedule with a heartbeat due `interval_ms` after `now`, the time the
     /// connection was opened (or the response head sent).
     ///
@@ -125,6 +138,21 @@ impl KeepAlive {
             interval_ms,
             last_sent: now,
         }
+    }
+
+    /// [`new`](Self::new) with the interval as a [`Duration`]; a part of a
+    /// millisecond counts as a whole one, so a non-zero interval never
+    /// becomes zero.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::{Instant, KeepAlive};
+    /// let keep_alive = KeepAlive::with_interval(KeepAlive::SUGGESTED_INTERVAL, Instant::ZERO);
+    /// assert_eq!(keep_alive.poll_timeout(), Instant::ZERO + Duration::from_secs(15));
+    /// assert_eq!(KeepAlive::with_interval(Duration::from_micros(10), Instant::ZERO).interval_ms(), 1);
+    /// ```
+    pub const fn with_interval(interval: Duration, now: Instant) -> Self {
+        Self::new(ceil_millis(interval), now)
     }
 
     /// Records that bytes (an event or a heartbeat) were written at `now`: the
@@ -178,6 +206,17 @@ impl KeepAlive {
     pub const fn interval_ms(&self) -> u64 {
         self.interval_ms
     }
+
+    /// The interval as a [`Duration`].
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use sse_core::{Instant, KeepAlive};
+    /// assert_eq!(KeepAlive::new(20_000, Instant::ZERO).interval(), Duration::from_secs(20));
+    /// ```
+    pub const fn interval(&self) -> Duration {
+        Duration::from_millis(self.interval_ms)
+    }
 }
 
 /// An error from [`ReplayBuffer::push`]. The buffer is unchanged.
@@ -219,16 +258,22 @@ impl core::error::Error for ReplayError {}
 /// What to send a client that reconnects with a last event ID: the result of
 /// [`ReplayBuffer::replay_after`].
 ///
+/// Exhaustive on purpose: the buffer holds the id or it does not, and a
+/// caller's `match` names both cases, so no `_` arm can swallow a loss.
+///
 /// ```
 /// use sse_core::{Replay, ReplayBuffer};
 /// let mut history = ReplayBuffer::<64, 4>::new();
 /// history.push("1", b"id: 1\ndata: a\n\n")?;
 /// assert!(matches!(history.replay_after("1"), Replay::Events(_)));
-/// assert!(matches!(history.replay_after("0"), Replay::Gap));
+/// let sent = match history.replay_after("0") {
+///     Replay::Events(missed) => missed.count(),
+///     Replay::Gap => 0, // send a full refresh instead
+/// };
+/// assert_eq!(sent, 0);
 /// # Ok::<(), sse_core::ReplayError>(())
 /// ```
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub enum Replay<'a> {
     /// The id is in the buffer: these are the events after it, oldest first,
     /// exactly as they were pushed. None at all means the client is up to

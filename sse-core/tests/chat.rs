@@ -15,7 +15,8 @@
 //!
 //! The browser test needs Debian's `chromium` (`/usr/bin/chromium`, or the
 //! path in the `CHROMIUM` environment variable); `.ci/install-browser`
-//! installs it. Without it the test fails, it never passes silently.
+//! installs it. Without it the test prints `skipped: chromium not found` and
+//! passes, unless `CI` is set: then it fails.
 #![cfg(all(unix, not(miri)))]
 
 use std::fs;
@@ -530,7 +531,9 @@ fn stream_fields_heartbeats_replay_reset_and_204() {
 #[test]
 fn chromium_shows_the_whole_answer_and_saves_a_screenshot() {
     let started = Instant::now();
-    let chromium = chromium_path("chat browser");
+    let Some(chromium) = chromium_path("chat browser") else {
+        return;
+    };
     const DROP_EVERY: usize = 9;
     let chat = Chat::start(&[
         "--drop-every",

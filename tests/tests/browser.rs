@@ -8,8 +8,9 @@
 //!
 //! Needs Debian's `chromium` (`/usr/bin/chromium`, or the path in the
 //! `CHROMIUM` environment variable); `.ci/install-browser` installs it. When
-//! the browser is missing or cannot start, the test fails: it never passes
-//! without having run the browser.
+//! the browser is missing, the test prints `skipped: chromium not found` and
+//! passes, unless `CI` is set: then it fails. When the browser cannot start,
+//! the test fails.
 #![cfg(all(unix, not(miri)))]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,7 +50,9 @@ const LAST_ID: &str = "last-\u{1F3AF} id \u{2713}";
 #[test]
 fn chromium_receives_exactly_what_was_encoded() {
     let started = Instant::now();
-    let chromium = chromium_path("browser interop");
+    let Some(chromium) = chromium_path("browser interop") else {
+        return;
+    };
 
     let plan = plan();
     let stream = encode_plan(&plan);

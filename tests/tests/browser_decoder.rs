@@ -32,8 +32,9 @@
 //!
 //! Needs Debian's `chromium` (`/usr/bin/chromium`, or the path in the
 //! `CHROMIUM` environment variable); `.ci/install-browser` installs it. When
-//! the browser is missing or cannot start, the test fails: it never passes
-//! without having run the browser.
+//! the browser is missing, the test prints `skipped: chromium not found` and
+//! passes, unless `CI` is set: then it fails. When the browser cannot start,
+//! the test fails.
 #![cfg(all(unix, not(miri)))]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -76,7 +77,9 @@ type Big = Decoder<InlineBuffers<{ 1 << 16 }, 4096, 4096>>;
 #[test]
 fn chromium_sees_exactly_what_the_decoder_decodes() {
     let started = Instant::now();
-    let chromium = chromium_path("browser decoder interop");
+    let Some(chromium) = chromium_path("browser decoder interop") else {
+        return;
+    };
 
     let cases = cases();
     let server = start_server(&cases);
