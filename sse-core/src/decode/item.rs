@@ -52,7 +52,7 @@ impl<'a> Event<'a> {
     }
 }
 
-/// What [`Decoder::next`] found.
+/// What [`Decoder::next`](crate::Decoder::next) found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Item<'a> {
@@ -70,7 +70,7 @@ pub enum Item<'a> {
         last_event_id: &'a str,
     },
     /// A piece of a comment line (R18), raw bytes after the colon and one
-    /// optional space. Only reported when enabled with [`Decoder::with_comments`];
+    /// optional space. Only reported when enabled with [`Decoder::with_comments`](crate::Decoder::with_comments);
     /// a heartbeat such as `: ping` arrives as one piece with `end_of_line` set.
     Comment {
         /// Raw bytes of the comment, borrowed from the input.
@@ -111,7 +111,7 @@ impl<'a> Item<'a> {
     }
 }
 
-/// How a response body ended, from [`Decoder::finish`].
+/// How a response body ended, from [`Decoder::finish`](crate::Decoder::finish).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[must_use]
 pub enum EndOfBody {

@@ -6,8 +6,8 @@ use crate::error::BufferTooSmall;
 /// Maximum sizes for the parts of one event, in bytes of decoded UTF-8.
 ///
 /// The standard sets no limits; a decoder with fixed memory needs
-/// them. A part longer than its limit makes [`Decoder::next`] return a
-/// [`DecodeError`] for that event, which is then skipped up to the next blank
+/// them. A part longer than its limit makes [`Decoder::next`](crate::Decoder::next) return a
+/// [`DecodeError`](crate::DecodeError) for that event, which is then skipped up to the next blank
 /// line. Limits above the storage's capacity are lowered to it.
 ///
 /// Defaults: no limit beyond the storage's capacity.
@@ -168,7 +168,7 @@ pub(super) mod sealed {
     }
 }
 
-/// Where a [`Decoder`] keeps an event while it arrives: [`InlineBuffers`] or
+/// Where a [`Decoder`](crate::Decoder) keeps an event while it arrives: [`InlineBuffers`] or
 /// [`SliceBuffers`]. Sealed: the decoder relies on the buffers' sizes staying put.
 pub trait Storage: sealed::Sealed {}
 
