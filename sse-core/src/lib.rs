@@ -226,10 +226,11 @@
 //! All off by default; none adds a default dependency. The crate is always
 //! `no_std`.
 //!
-//! - `std`: lets `memchr` choose its search routine by the CPU at run time
-//!   (AVX2 on x86-64), which finds line ends in long lines faster. The crate
-//!   itself uses nothing from `std`. Without it, `memchr` uses SSE2 on x86-64,
-//!   unless another crate in the build enables `memchr/std`, as most
+//! - `std`: lets `memchr` and `simdutf8` choose their routines by the CPU at
+//!   run time (AVX2 on x86-64), which finds line ends and checks UTF-8 faster
+//!   in long text. The crate itself uses nothing from `std`. Without it,
+//!   `memchr` uses SSE2 on x86-64 and `simdutf8` core's scalar check, unless
+//!   another crate in the build enables their `std` features, as most
 //!   applications' dependencies do.
 //! - `alloc`: [`Sink`] for `alloc::vec::Vec<u8>`.
 //! - `bytes`: [`Sink`] for `bytes::BytesMut`.
