@@ -111,6 +111,16 @@ pub enum Token<'a> {
     BlankLine,
 }
 
+/// What one step of [`FieldParser::next_token`] found.
+enum Step<'a> {
+    /// A token to hand out.
+    Token(Token<'a>),
+    /// The value of this field starts at the input.
+    Value(FieldName),
+    /// Nothing yet: the next step goes on from the new state.
+    More,
+}
+
 /// The longest known field name (`event`, `retry`).
 const MAX_KNOWN_NAME: usize = 5;
 
@@ -190,6 +200,25 @@ impl FieldParser {
         !matches!(self.state, State::LineStart | State::Bom(0))
     }
 
+    /// The field whose value is being read, if the parser is inside one.
+    #[inline(always)]
+    pub(crate) const fn in_value(&self) -> Option<FieldName> {
+        match self.state {
+            State::InValue(name) => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The next piece of the value being read (see [`in_value`](Self::in_value)),
+    /// if `input` is not empty: what [`next_token`](Self::next_token) gives there.
+    #[inline(always)]
+    pub(crate) fn value_piece<'a>(&mut self, input: &mut &'a [u8]) -> Option<Value<'a>> {
+        match self.state {
+            State::InValue(name) if !input.is_empty() => Some(self.value(name, input)),
+            _ => None,
+        }
+    }
+
     /// Ends the response body and makes the parser ready for a new one.
     ///
     /// Returns `true` when an unterminated line was discarded (R15, R34).
@@ -238,15 +267,20 @@ impl FieldParser {
                     continue;
                 }
             }
-            let token = match self.state {
-                State::InValue(name) => return Some(Token::Value(self.value(name, input))),
+            let step = match self.state {
+                State::InValue(name) => Step::Value(name),
                 State::LineStart => self.line_start(input),
                 State::AfterColon(name) => self.after_colon(name, input),
                 State::Name { buf, len } => self.name_bytes(buf, len, input),
                 State::Bom(n) => self.bom(n, input),
             };
-            if token.is_some() {
-                return token;
+            match step {
+                Step::Token(token) => return Some(token),
+                // Only a line's last piece may be empty: wait for more input.
+                Step::Value(_) if input.is_empty() => return None,
+                // Every value is read here, however its line began.
+                Step::Value(name) => return Some(Token::Value(self.value(name, input))),
+                Step::More => {}
             }
         }
     }
@@ -254,13 +288,13 @@ impl FieldParser {
     /// A line's first byte, at the start of `input` (not empty): a blank
     /// line, a comment (R18) or a field's name.
     #[inline(always)]
-    fn line_start<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+    fn line_start<'a>(&mut self, input: &mut &'a [u8]) -> Step<'a> {
         let bytes: &'a [u8] = input;
         match bytes[0] {
             b'\r' | b'\n' => {
                 *input = &bytes[1..];
                 self.end_line(bytes[0]);
-                Some(Token::BlankLine)
+                Step::Token(Token::BlankLine)
             }
             b':' => {
                 *input = &bytes[1..];
@@ -273,21 +307,21 @@ impl FieldParser {
     /// Just after a colon: removes one space, no more (R19). The value is
     /// read next, by [`value`](Self::value).
     #[inline(always)]
-    fn after_colon<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
+    fn after_colon<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Step<'a> {
         let Some(&first) = input.first() else {
             self.state = State::AfterColon(name);
-            return None;
+            return Step::More;
         };
         if first == b' ' {
             *input = &input[1..];
         }
         self.state = State::InValue(name);
-        None
+        Step::Value(name)
     }
 
     /// Takes the next byte of a leading BOM, which is removed once (R9).
     #[cold]
-    fn bom<'a>(&mut self, n: u8, input: &mut &'a [u8]) -> Option<Token<'a>> {
+    fn bom<'a>(&mut self, n: u8, input: &mut &'a [u8]) -> Step<'a> {
         if input.first() == Some(&BOM[usize::from(n)]) {
             *input = &input[1..];
             self.state = if n == 2 {
@@ -302,7 +336,7 @@ impl FieldParser {
             // is then no known one (it decodes to U+FFFD, R8).
             self.state = UNKNOWN_NAME;
         }
-        None
+        Step::More
     }
 
     /// Ends the line at `terminator` (CR or LF, R12).
@@ -316,26 +350,28 @@ impl FieldParser {
     /// lies whole in `input`'s first word with the byte that ends it is
     /// classified at once; any other goes byte by byte through [`State::Name`].
     #[inline(always)]
-    fn start_name<'a>(&mut self, input: &mut &'a [u8]) -> Option<Token<'a>> {
+    fn start_name<'a>(&mut self, input: &mut &'a [u8]) -> Step<'a> {
         let bytes: &'a [u8] = input;
-        let Some(word) = bytes.first_chunk::<8>() else {
-            self.state = State::Name {
-                buf: [0; MAX_KNOWN_NAME],
-                len: 0,
-            };
-            return None;
-        };
-        let word = u64::from_le_bytes(*word);
-        match first_match(matches(word, b':') | matches(word, b'\r') | matches(word, b'\n')) {
-            Some(len) if len <= MAX_KNOWN_NAME => {
+        let ends = first_word(bytes).map(|word| {
+            first_match(matches(word, b':') | matches(word, b'\r') | matches(word, b'\n'))
+        });
+        match ends {
+            Some(Some(len)) if len <= MAX_KNOWN_NAME => {
                 *input = &bytes[len..];
                 self.end_of_name(FieldName::from_bytes(&bytes[..len]), input)
             }
-            _ => {
+            Some(None) if WORD > MAX_KNOWN_NAME => {
                 // Six name bytes: no known name is that long.
                 *input = &bytes[MAX_KNOWN_NAME + 1..];
                 self.state = UNKNOWN_NAME;
-                None
+                Step::More
+            }
+            _ => {
+                self.state = State::Name {
+                    buf: [0; MAX_KNOWN_NAME],
+                    len: 0,
+                };
+                Step::More
             }
         }
     }
@@ -347,7 +383,7 @@ impl FieldParser {
         mut buf: [u8; MAX_KNOWN_NAME],
         mut len: u8,
         input: &mut &'a [u8],
-    ) -> Option<Token<'a>> {
+    ) -> Step<'a> {
         let bytes: &'a [u8] = input;
         // Byte by byte: names that do not lie whole in the input, and those
         // longer than any known one, are rare.
@@ -370,12 +406,12 @@ impl FieldParser {
         }
         *input = &[];
         self.state = State::Name { buf, len };
-        None
+        Step::More
     }
 
     /// Ends a name at the start of `input`, a colon, CR or LF.
     #[inline(always)]
-    fn end_of_name<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Option<Token<'a>> {
+    fn end_of_name<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Step<'a> {
         let end = input[0];
         *input = &input[1..];
         if end == b':' {
@@ -383,7 +419,7 @@ impl FieldParser {
         }
         // A line without a colon: the whole line is the name, the value is empty (R20).
         self.end_line(end);
-        Some(Token::Value(Value {
+        Step::Token(Token::Value(Value {
             name,
             bytes: &[],
             end_of_line: true,
@@ -417,19 +453,31 @@ impl FieldParser {
     }
 }
 
+/// The bytes looked at together in one register: 8 on 64-bit targets, 4 on
+/// 32-bit microcontrollers, where 64-bit arithmetic costs twice the code.
+const WORD: usize = size_of::<usize>();
+
+/// `WORD` bytes of `bytes`' start, little-endian, if it has that many.
+#[inline(always)]
+fn first_word(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .first_chunk::<WORD>()
+        .map(|word| usize::from_le_bytes(*word))
+}
+
 /// High bit set in each byte of `word` equal to `byte`; the lowest such flag
 /// is always exact (higher ones may be false after a true one).
 #[inline(always)]
-const fn matches(word: u64, byte: u8) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let x = word ^ (ONES * byte as u64);
+const fn matches(word: usize, byte: u8) -> usize {
+    const ONES: usize = usize::MAX / 0xFF;
+    const HIGHS: usize = ONES * 0x80;
+    let x = word ^ (ONES * byte as usize);
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
 /// The index of the lowest byte flagged by [`matches()`] in a little-endian word.
 #[inline(always)]
-fn first_match(flags: u64) -> Option<usize> {
+fn first_match(flags: usize) -> Option<usize> {
     (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
 }
 
@@ -437,27 +485,24 @@ fn first_match(flags: u64) -> Option<usize> {
 /// ends (R12).
 ///
 /// Lines are often short (heartbeats, ids, small tokens, small pieces),
-/// where memchr's setup costs more than the search: the first 8 bytes are
-/// looked at as one word first.
+/// where memchr's setup costs more than the search: the first word is
+/// looked at in a register first.
 #[inline(always)]
 fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    let line_ends = |word: u64| first_match(matches(word, b'\r') | matches(word, b'\n'));
-    if let Some(word) = bytes.first_chunk::<8>() {
-        return line_ends(u64::from_le_bytes(*word))
-            .or_else(|| memchr::memchr2(b'\r', b'\n', &bytes[8..]).map(|i| i + 8));
+    let line_ends = |word: usize| first_match(matches(word, b'\r') | matches(word, b'\n'));
+    if let Some(word) = first_word(bytes) {
+        return line_ends(word)
+            .or_else(|| memchr::memchr2(b'\r', b'\n', &bytes[WORD..]).map(|i| i + WORD));
     }
-    let n = bytes.len();
-    if n < 4 {
-        return bytes.iter().position(|&b| b == b'\n' || b == b'\r');
+    #[cfg(target_pointer_width = "64")]
+    if let Some(head) = bytes.first_chunk::<4>() {
+        // 4 to 7 bytes: two overlapping 4-byte reads; the bytes past the end
+        // are zero, which is neither CR nor LF.
+        let tail = bytes.last_chunk::<4>().unwrap_or(head);
+        let read = |word: &[u8; 4]| u32::from_le_bytes(*word) as usize;
+        return line_ends(read(head) | read(tail) << ((bytes.len() - 4) * 8));
     }
-    // 4 to 7 bytes: two overlapping 4-byte reads; the bytes past the end are
-    // zero, which is neither CR nor LF.
-    let read = |at: usize| {
-        let mut word = [0u8; 4];
-        word.copy_from_slice(&bytes[at..at + 4]);
-        u64::from(u32::from_le_bytes(word))
-    };
-    line_ends(read(0) | read(n - 4) << ((n - 4) * 8))
+    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! and [`Events::dispatch`].
 
 use super::item::{Event, Item};
-use super::storage::{Limits, Parts};
+use super::storage::{Lowered, Parts};
 use crate::error::DecodeError;
 use crate::field::{FieldName, FieldParser, Token, Value};
 use crate::utf8;
@@ -15,8 +15,8 @@ use crate::utf8;
 /// as [`Parts`]. Not generic, so this code exists once.
 #[derive(Clone, Debug)]
 pub(super) struct Events {
-    /// The limits in force, set by the decoder before each call.
-    pub(super) limits: Limits,
+    /// The caller's limits; each buffer's size limits it too.
+    pub(super) lowered: Lowered,
     pub(super) comments: bool,
     /// The last valid `retry` value (R25).
     pub(super) retry: Option<u64>,
@@ -87,7 +87,7 @@ impl Events {
     /// All zeros (see [`Decoder::new`](super::Decoder::new)).
     pub(super) const fn new() -> Self {
         Self {
-            limits: Limits::new().max_data(0).max_event_type(0).max_id(0),
+            lowered: Lowered::NONE,
             comments: false,
             retry: None,
             block: Block {
@@ -168,6 +168,30 @@ impl Events {
         Some(self.dispatch(parts, dispatch, single))
     }
 
+    /// Whether the next input continues a `data` line of a block being kept,
+    /// for [`data_piece`](Self::data_piece).
+    #[inline(always)]
+    pub(super) fn in_data_line(&self, fields: &FieldParser) -> bool {
+        self.line.open && fields.in_value() == Some(FieldName::Data) && !self.block.skipping
+    }
+
+    /// The next piece of a `data` line begun in an earlier chunk (see
+    /// [`in_data_line`](Self::in_data_line)): the usual case for small pieces
+    /// and long lines, which needs only the data buffer. The same steps as
+    /// [`next`](Self::next) takes for it, without looking for other tokens.
+    #[inline(never)]
+    pub(super) fn data_piece(
+        &mut self,
+        fields: &mut FieldParser,
+        data: &mut [u8],
+        input: &mut &[u8],
+    ) -> Option<DecodeError> {
+        let value = fields.value_piece(input)?;
+        self.line.open = !value.end_of_line;
+        let done = self.data(data, value, false, &mut None);
+        done.err().map(|error| self.fail(error))
+    }
+
     /// Takes a piece of a line's value. `single` is the block's one data line
     /// when it lies whole in the input (see [`data`](Self::data)); what
     /// needs reporting comes back.
@@ -219,7 +243,7 @@ impl Events {
         first: bool,
         single: &mut Option<&'a [u8]>,
     ) -> Result<(), DecodeError> {
-        let limit = self.limits.data();
+        let limit = self.lowered.get().data().min(data.len());
         let error = DecodeError::DataTooLong { limit };
         let block = &mut self.block;
         if first && value.end_of_line && !block.has_data {
@@ -259,8 +283,8 @@ impl Events {
         if first {
             self.block.event_type_len = 0;
         }
-        let limit = self.limits.event_type();
-        append(
+        let limit = self.lowered.get().event_type().min(parts.event_type.len());
+        append_outlined(
             parts.event_type,
             &mut self.block.event_type_len,
             None,
@@ -288,8 +312,8 @@ impl Events {
             line.id_has_nul = false;
             line.id_too_long = false;
         }
-        let limit = self.limits.id();
         let buf = &mut *parts.ids[ids.incoming];
+        let limit = self.lowered.get().id().min(buf.len());
         if !line.id_has_nul {
             if value.bytes.contains(&0) {
                 line.id_has_nul = true;
@@ -411,14 +435,14 @@ impl Events {
         data_len: usize,
         single: Option<&'s [u8]>,
     ) -> Result<(&'s str, &'s str), DecodeError> {
-        let limit = self.limits.event_type();
+        let limit = self.lowered.get().event_type().min(event_type.len());
         let event_type = match event_type_len {
             // An empty type means "message" (R30).
             0 => "message",
             len => utf8::decode_in_place(event_type, len, limit)
                 .ok_or(DecodeError::EventTypeTooLong { limit })?,
         };
-        let limit = self.limits.data();
+        let limit = self.lowered.get().data().min(data.len());
         let (data, len) = match single {
             Some(line) => match utf8::text(line) {
                 Some(text) => return Ok((event_type, text)),
@@ -472,11 +496,16 @@ fn append_outlined(
     append(buf, len, separator, bytes, limit)
 }
 
-/// Copies `from` to `to`, of the same length. Under 16 bytes (small pieces),
-/// a few fixed-size moves instead of a `memcpy` call, which costs more than
-/// such a copy.
+/// Copies `from` to `to`, of the same length. Under 16 bytes (small pieces)
+/// on 64-bit targets, a few fixed-size moves instead of a `memcpy` call,
+/// which costs more than such a copy there; 32-bit microcontrollers keep the
+/// smaller code of the call.
 #[inline(always)]
 fn copy(to: &mut [u8], from: &[u8]) {
+    if cfg!(not(target_pointer_width = "64")) {
+        to.copy_from_slice(from);
+        return;
+    }
     /// The first and last `N` bytes (overlapping), if there are `N`.
     #[inline(always)]
     fn ends<const N: usize>(to: &mut [u8], from: &[u8]) -> bool {

@@ -56,8 +56,6 @@ use event::{Events, id_text};
 pub struct Decoder<S: Storage> {
     fields: FieldParser,
     events: Events,
-    /// The limits set by the caller, below the storage's capacities.
-    lowered: Lowered,
     storage: S,
 }
 
@@ -77,7 +75,6 @@ impl<const DATA: usize, const EVENT_TYPE: usize, const ID: usize>
         Self {
             fields: FieldParser::new(),
             events: Events::new(),
-            lowered: Lowered::NONE,
             storage,
         }
     }
@@ -107,7 +104,6 @@ impl<S: Storage> Decoder<S> {
         Self {
             fields: FieldParser::new(),
             events: Events::new(),
-            lowered: Lowered::NONE,
             storage,
         }
     }
@@ -136,7 +132,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.limits().data(), 100);
     /// ```
     pub fn set_limits(&mut self, limits: Limits) {
-        self.lowered = Lowered::new(limits);
+        self.events.lowered = Lowered::new(limits);
     }
 
     /// Reports comments as [`Item::Comment`] (they are ignored by default, R18).
@@ -163,7 +159,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.limits().event_type(), 8);
     /// ```
     pub fn limits(&self) -> Limits {
-        self.lowered.get().min(self.storage.capacities())
+        self.events.lowered.get().min(self.storage.capacities())
     }
 
     /// The last event ID string (R27): what a reconnection sends as
@@ -248,7 +244,12 @@ impl<S: Storage> Decoder<S> {
         &'s mut self,
         input: &mut &'a [u8],
     ) -> Option<Result<Item<'s>, DecodeError>> {
-        self.events.limits = self.limits();
+        if self.events.in_data_line(&self.fields) {
+            let data = self.storage.parts().data;
+            if let Some(error) = self.events.data_piece(&mut self.fields, data, input) {
+                return Some(Err(error));
+            }
+        }
         self.events
             .next(&mut self.fields, self.storage.parts(), input)
     }
