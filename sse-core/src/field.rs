@@ -438,7 +438,7 @@ const fn matches(word: u64, byte: u8) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
-/// The index of the lowest byte flagged by [`matches`] in a little-endian word.
+/// The index of the lowest byte flagged by [`matches()`] in a little-endian word.
 #[inline(always)]
 fn first_match(flags: u64) -> Option<usize> {
     (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)

@@ -6,7 +6,7 @@
 //! and [`Events::dispatch`].
 
 use super::item::{Event, Item};
-use super::storage::{Limits, Parts};
+use super::storage::{Buf, Limits, Parts};
 use crate::error::DecodeError;
 use crate::field::{FieldName, FieldParser, Token, Value};
 use crate::utf8;
@@ -145,7 +145,7 @@ impl Events {
             // No input, no token: answered here rather than by the field
             // layer, since this is how every chunk ends.
             if input.is_empty() {
-                self.spill(parts.data, &mut single);
+                self.spill(&mut parts.data, &mut single);
                 return None;
             }
             match fields.next_token(input) {
@@ -181,7 +181,7 @@ impl Events {
     pub(super) fn data_piece(
         &mut self,
         fields: &mut FieldParser,
-        data: &mut [u8],
+        data: &mut Buf<'_>,
         input: &mut &[u8],
     ) -> Option<DecodeError> {
         let Some(Token::Value(value)) = fields.next_token(input) else {
@@ -209,18 +209,18 @@ impl Events {
         }
         self.block.has_fields |= value.name != FieldName::Comment;
         let done = match value.name {
-            FieldName::Data => self.data(parts.data, value, first, single),
+            FieldName::Data => self.data(&mut parts.data, value, first, single),
             FieldName::Event => self.event_type(parts, value, first),
             FieldName::Id => self.id(parts, value, first),
             FieldName::Retry => match self.retry(value, first) {
                 Some(retry) => {
-                    self.spill(parts.data, single);
+                    self.spill(&mut parts.data, single);
                     return Some(Ok(Item::Retry(retry)));
                 }
                 None => Ok(()),
             },
             FieldName::Comment if self.comments => {
-                self.spill(parts.data, single);
+                self.spill(&mut parts.data, single);
                 return Some(Ok(Item::Comment {
                     text: value.bytes,
                     end_of_line: value.end_of_line,
@@ -238,7 +238,7 @@ impl Events {
     #[inline(always)]
     fn data<'a>(
         &mut self,
-        data: &mut [u8],
+        data: &mut Buf<'_>,
         value: Value<'a>,
         first: bool,
         single: &mut Option<&'a [u8]>,
@@ -265,10 +265,11 @@ impl Events {
     /// data buffer, before anything else is written there or the input it
     /// lies in is gone.
     #[inline]
-    pub(super) fn spill(&mut self, data: &mut [u8], single: &mut Option<&[u8]>) {
+    pub(super) fn spill(&mut self, data: &mut Buf<'_>, single: &mut Option<&[u8]>) {
         if let Some(line) = single.take() {
             // Its length was checked against the limit when it was noted.
-            let copied = append(data, &mut self.block.data_len, None, line, usize::MAX);
+            let limit = self.limits.data();
+            let copied = append(data, &mut self.block.data_len, None, line, limit);
             debug_assert!(copied.is_some());
         }
     }
@@ -285,7 +286,7 @@ impl Events {
         }
         let limit = self.limits.event_type();
         append(
-            parts.event_type,
+            &mut parts.event_type,
             &mut self.block.event_type_len,
             None,
             value.bytes,
@@ -313,7 +314,7 @@ impl Events {
             line.id_too_long = false;
         }
         let limit = self.limits.id();
-        let buf = &mut *parts.ids[ids.incoming];
+        let buf = &mut parts.ids[ids.incoming];
         if !line.id_has_nul {
             if memchr::memchr(0, value.bytes).is_some() {
                 line.id_has_nul = true;
@@ -413,7 +414,8 @@ impl Events {
             0 => a,
             1 => b,
             _ => c,
-        };
+        }
+        .into_bytes();
         let last_event_id = id_text(&id[..self.ids.len[self.ids.committed]]);
         Ok(match event {
             None => Item::NoData { last_event_id },
@@ -429,9 +431,9 @@ impl Events {
     #[inline]
     fn event_text<'s>(
         &self,
-        event_type: &'s mut [u8],
+        event_type: Buf<'s>,
         event_type_len: usize,
-        data: &'s mut [u8],
+        mut data: Buf<'s>,
         data_len: usize,
         single: Option<&'s [u8]>,
     ) -> Result<(&'s str, &'s str), DecodeError> {
@@ -448,7 +450,9 @@ impl Events {
                 Some(text) => return Ok((event_type, text)),
                 // To be repaired in the buffer.
                 None => {
-                    data[..line.len()].copy_from_slice(line);
+                    data.get_mut(0..line.len(), limit)
+                        .ok_or(DecodeError::DataTooLong { limit })?
+                        .copy_from_slice(line);
                     (data, line.len())
                 }
             },
@@ -465,7 +469,7 @@ impl Events {
 /// their limits are kept. `None` (with nothing written) if not.
 #[inline(always)]
 fn append(
-    buf: &mut [u8],
+    buf: &mut Buf<'_>,
     len: &mut usize,
     separator: Option<u8>,
     bytes: &[u8],
@@ -473,7 +477,7 @@ fn append(
 ) -> Option<()> {
     let start = *len + usize::from(separator.is_some());
     let end = start.checked_add(bytes.len()).filter(|&end| end <= limit)?;
-    let room = buf.get_mut(*len..end)?;
+    let room = buf.get_mut(*len..end, limit)?;
     let (head, tail) = room.split_at_mut(start - *len);
     if let (Some(separator), Some(slot)) = (separator, head.first_mut()) {
         *slot = separator;
