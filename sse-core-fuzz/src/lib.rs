@@ -23,8 +23,8 @@
 
 use sse_core::field::{FieldName, FieldParser, Token};
 use sse_core::{
-    Decoder, EncodeError, EventWriter, InlineBuffers, Item, Limits, Message, SliceBuffers, Storage,
-    comment_len, encode, encode_comment, encoded_len,
+    Decoder, EncodeError, EventWriter, HeapBuffers, InlineBuffers, Item, Limits, Message,
+    SliceBuffers, Storage, comment_len, encode, encode_comment, encoded_len,
 };
 use sse_core_tests::{Outcome, OwnedEvent, OwnedItem, drive, naive};
 
@@ -341,7 +341,14 @@ fn model_comments(body: &[u8]) -> Comments {
 ///   first body's last event ID (R35) and must forget its pending CR and BOM state;
 /// - [`Decoder::retry`] is the last `retry` item;
 /// - with comments reported, the other items do not change, and the comment
-///   lines are the model's.
+///   lines are the model's;
+/// - decoding in the input's chunks with [`HeapBuffers`] (no limits: they
+///   grow from empty) equals one-shot decoding;
+/// - with settings bit 1, [`Decoder::set_last_event_id`]`("X")` between the
+///   first chunk and the rest sets the last event ID at once, and the outcome
+///   is the naive decoder's with the id set after the lines that ended in the
+///   first chunk ([`naive::decode_setting_id_at`]): a line still arriving,
+///   an `id` line too, is not changed by it.
 pub fn decode_chunked(bytes: &[u8]) {
     let input = Input::parse(bytes);
     let initial_id = if input.settings & 1 == 1 { "7" } else { "" };
@@ -378,6 +385,38 @@ pub fn decode_chunked(bytes: &[u8]) {
         assert_eq!(outcome, whole, "with comments reported vs one-shot");
         assert_eq!(comments, model_comments(input.body), "comments vs model");
     });
+
+    let mut heap = Decoder::with_storage(HeapBuffers::new(Limits::new()));
+    heap.set_last_event_id(initial_id)
+        .expect("initial id without NUL");
+    assert_eq!(
+        drive::run(&mut heap, &input.chunks),
+        whole,
+        "HeapBuffers, chunked, vs one-shot"
+    );
+
+    if input.settings & 2 == 2 {
+        // A decoder as `new` leaves it, unless it starts with an id.
+        let mut decoder = Decoder::with_storage(HeapBuffers::new(Limits::new()));
+        if !initial_id.is_empty() {
+            decoder
+                .set_last_event_id(initial_id)
+                .expect("initial id without NUL");
+        }
+        let (first, rest) = input.chunks.split_first().expect("a chunk at least");
+        let mut items = Vec::new();
+        drive::feed(&mut decoder, &[first], &mut items);
+        decoder.set_last_event_id("X").expect("no limits");
+        assert_eq!(decoder.last_event_id(), "X", "set_last_event_id");
+        let mut outcome = drive::run(&mut decoder, rest);
+        items.append(&mut outcome.items);
+        outcome.items = items;
+        assert_eq!(
+            outcome,
+            naive::decode_setting_id_at(input.body, initial_id, first.len(), "X"),
+            "set_last_event_id after the first chunk vs naive"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -566,7 +605,10 @@ fn check_limited(limited: &Outcome, naive: &Outcome, body: &[u8], limits: Limits
 ///   bits 0-3), event type 0-15 (bits 4-7), id 0-15 (byte 1, bits 4-7);
 /// - `Decoder<InlineBuffers<32, 32, 32>>` lowered to the same limits with
 ///   [`Decoder::with_limits`], reporting comments: apart from the comments,
-///   it must give what the [`SliceBuffers`] decoder gives.
+///   it must give what the [`SliceBuffers`] decoder gives;
+/// - [`HeapBuffers`] with the same limits, fed in the input's chunks, must
+///   give what the [`SliceBuffers`] decoder gives, its buffers growing up to
+///   the limits and stopping there.
 ///
 /// For each, chunked decoding equals one-shot decoding, and block by block
 /// against the naive decoder (which has no limits) and [`model_blocks`]:
@@ -625,6 +667,14 @@ pub fn decode_small_capacity(bytes: &[u8]) {
     assert_eq!(
         outcome, whole,
         "InlineBuffers<32, 32, 32> with limits {limits:?} and comments vs SliceBuffers"
+    );
+
+    let mut heap = Decoder::with_storage(HeapBuffers::new(limits));
+    assert_eq!(heap.limits(), limits);
+    assert_eq!(
+        drive::run(&mut heap, &chunks),
+        whole,
+        "HeapBuffers with limits {limits:?} vs SliceBuffers"
     );
 }
 

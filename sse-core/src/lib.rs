@@ -206,7 +206,9 @@
 //! # Memory, limits and panics
 //!
 //! Nothing is allocated. The decoder's memory is its [`Storage`]: fixed
-//! buffers for one event's data and type and for three ids. An event whose
+//! buffers for one event's data and type and for three ids (with the `alloc`
+//! feature, `HeapBuffers` allocates them instead, growing up to the limits
+//! and no further). An event whose
 //! data, type or id is longer than its [`Limits`] gives a [`DecodeError`] for
 //! that event; the event is skipped to the next blank line and decoding goes
 //! on. Values that are not kept (comments, unknown fields) cost nothing however
@@ -232,7 +234,12 @@
 //!   `memchr` uses SSE2 on x86-64 and `simdutf8` core's scalar check, unless
 //!   another crate in the build enables their `std` features, as most
 //!   applications' dependencies do.
-//! - `alloc`: [`Sink`] for `alloc::vec::Vec<u8>`.
+//! - `alloc`: owned forms for wrappers that hand items on (a `Stream`, a
+//!   codec, a channel): `Item::into_owned` and `Event::into_owned` give an
+//!   `OwnedItem` / `OwnedEvent`, and `HeapBuffers` is storage whose capacities
+//!   are chosen at run time and which grows as events need it, up to the
+//!   limits. Also [`Sink`] for `alloc::vec::Vec<u8>`. Without it, nothing in
+//!   the crate allocates.
 //! - `bytes`: [`Sink`] for `bytes::BytesMut`.
 //! - `embedded-io`: `encode_io` and `encode_comment_io` write into any
 //!   `embedded_io::Write`.
@@ -265,6 +272,8 @@ mod time;
 mod utf8;
 
 pub use decode::{Decoder, EndOfBody, Event, InlineBuffers, Item, Limits, SliceBuffers, Storage};
+#[cfg(feature = "alloc")]
+pub use decode::{HeapBuffers, OwnedEvent, OwnedItem};
 pub use encode::{
     EventWriter, KEEP_ALIVE, Message, Sink, comment_len, encode, encode_comment, encode_to,
     encoded_len,

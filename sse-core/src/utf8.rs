@@ -4,6 +4,8 @@
 //! the CPU has it); invalid input takes a slow path that replaces each
 //! maximal subpart of a broken sequence by U+FFFD in place.
 
+use crate::decode::Buf;
+
 /// The UTF-8 encoding of U+FFFD REPLACEMENT CHARACTER.
 const REPLACEMENT: [u8; 3] = [0xEF, 0xBF, 0xBD];
 
@@ -14,22 +16,21 @@ pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
 }
 
 /// Decodes `buf[..len]` with replacement, in place, and returns the text;
-/// `None` when the decoded text would be longer than `cap` (at most
-/// `buf.len()`), leaving `buf` as it was. Valid text is checked once and not
-/// moved.
+/// `None` when the decoded text would be longer than `cap` (or than a fixed
+/// `buf`), leaving `buf` as it was. Valid text is checked once and not moved.
 #[inline]
-pub(crate) fn decode_in_place(buf: &mut [u8], len: usize, cap: usize) -> Option<&str> {
-    let len = repair_in_place(buf, len, cap)?;
+pub(crate) fn decode_in_place(mut buf: Buf<'_>, len: usize, cap: usize) -> Option<&str> {
+    let len = repair_in_place(&mut buf, len, cap)?;
     // `repair_in_place` left valid text.
-    text(&buf[..len])
+    text(&buf.into_bytes()[..len])
 }
 
 /// Decodes `buf[..len]` with replacement, in place; returns the decoded
-/// length, or `None` when that is more than `cap` (at most `buf.len()`), with
-/// `buf` unchanged. Linear in `len`.
+/// length, or `None` when that is more than `cap` (or than a fixed `buf`),
+/// with `buf` unchanged. Linear in `len`.
 #[inline]
-pub(crate) fn repair_in_place(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
-    if text(&buf[..len]).is_some() {
+pub(crate) fn repair_in_place(buf: &mut Buf<'_>, len: usize, cap: usize) -> Option<usize> {
+    if text(&buf.bytes()[..len]).is_some() {
         return Some(len);
     }
     replace_invalid(buf, len, cap)
@@ -66,11 +67,12 @@ fn decoded_len(bytes: &[u8]) -> usize {
 /// The slow part of [`repair_in_place`], for text that is not valid UTF-8.
 #[cold]
 #[inline(never)]
-fn replace_invalid(buf: &mut [u8], len: usize, cap: usize) -> Option<usize> {
-    let total = decoded_len(&buf[..len]);
-    if total > cap.min(buf.len()) {
+fn replace_invalid(buf: &mut Buf<'_>, len: usize, cap: usize) -> Option<usize> {
+    let total = decoded_len(&buf.bytes()[..len]);
+    if total > cap {
         return None;
     }
+    let buf = buf.get_mut(0..total, cap)?;
     // Move the raw bytes to the end of the decoded span and decode forwards.
     // Decoding never shrinks text (a maximal subpart has 1 to 3 bytes and
     // becomes 3), so the write position never passes the read position.
@@ -106,7 +108,7 @@ mod tests {
         let mut buf = [0u8; 64];
         buf[..raw.len()].copy_from_slice(raw);
         assert_eq!(
-            decode_in_place(&mut buf, raw.len(), 64),
+            decode_in_place(Buf::from(&mut buf[..]), raw.len(), 64),
             Some(expected),
             "{raw:?}"
         );
@@ -141,16 +143,25 @@ mod tests {
                 let expected = std::string::String::from_utf8_lossy(&raw).into_owned();
                 let mut buf = [0u8; 256];
                 buf[..raw.len()].copy_from_slice(&raw);
-                assert_eq!(decode_in_place(&mut buf, raw.len(), 256), Some(&*expected));
+                assert_eq!(
+                    decode_in_place(Buf::from(&mut buf[..]), raw.len(), 256),
+                    Some(&*expected)
+                );
             }
         }
     }
 
     #[test]
     fn too_long_after_replacement_leaves_buffer() {
-        let mut buf = *b"\xFF\xFF\0\0\0\0";
+        let mut bytes = *b"\xFF\xFF\0\0\0\0";
+        let mut buf = Buf::from(&mut bytes[..]);
         assert_eq!(repair_in_place(&mut buf, 2, 5), None);
-        assert_eq!(&buf[..2], b"\xFF\xFF");
+        assert_eq!(&buf.bytes()[..2], b"\xFF\xFF");
         assert_eq!(repair_in_place(&mut buf, 2, 6), Some(6));
+        // A cap past the end of a fixed buffer does not stretch it.
+        let mut bytes = *b"\xFF\xFF\0\0\0";
+        let mut buf = Buf::from(&mut bytes[..]);
+        assert_eq!(repair_in_place(&mut buf, 2, 6), None);
+        assert_eq!(buf.bytes(), b"\xFF\xFF\0\0\0");
     }
 }

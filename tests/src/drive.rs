@@ -1,6 +1,6 @@
 //! Drives the real decoder over chunked input and collects an [`Outcome`].
 
-use crate::{Outcome, OwnedEvent, OwnedItem};
+use crate::{Outcome, OwnedItem};
 use sse_core::{Decoder, EndOfBody, InlineBuffers, Item, Limits, Storage};
 
 /// A decoder large enough for every test stream that is not about limits.
@@ -18,6 +18,18 @@ pub fn big_decoder() -> Box<BigDecoder> {
 /// Feeds `chunks` to `decoder` as one body, then finishes it.
 pub fn run<S: Storage>(decoder: &mut Decoder<S>, chunks: &[&[u8]]) -> Outcome {
     let mut items = Vec::new();
+    feed(decoder, chunks, &mut items);
+    let discarded = decoder.finish() == EndOfBody::Discarded;
+    Outcome {
+        items,
+        last_event_id: decoder.last_event_id().to_owned(),
+        discarded,
+    }
+}
+
+/// Feeds `chunks` to `decoder`, without ending the body, adding what it
+/// reports to `items`.
+pub fn feed<S: Storage>(decoder: &mut Decoder<S>, chunks: &[&[u8]], items: &mut Vec<OwnedItem>) {
     for chunk in chunks {
         let mut input: &[u8] = chunk;
         while let Some(item) = decoder.next(&mut input) {
@@ -28,22 +40,12 @@ pub fn run<S: Storage>(decoder: &mut Decoder<S>, chunks: &[&[u8]]) -> Outcome {
             "next() returned None before using its input"
         );
     }
-    let discarded = decoder.finish() == EndOfBody::Discarded;
-    Outcome {
-        items,
-        last_event_id: decoder.last_event_id().to_owned(),
-        discarded,
-    }
 }
 
 /// Converts a decoder item into an owned one.
 pub fn own(item: Result<Item<'_>, sse_core::DecodeError>) -> OwnedItem {
     match item {
-        Ok(Item::Event(e)) => OwnedItem::Event(OwnedEvent {
-            event_type: e.event_type().to_owned(),
-            data: e.data().to_owned(),
-            last_event_id: e.last_event_id().to_owned(),
-        }),
+        Ok(Item::Event(e)) => OwnedItem::Event(e.into_owned()),
         Ok(Item::Retry(r)) => OwnedItem::Retry(r),
         Ok(Item::NoData { last_event_id }) => OwnedItem::NoData(last_event_id.to_owned()),
         Ok(other) => panic!("unexpected item {other:?}"),

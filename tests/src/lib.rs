@@ -12,17 +12,8 @@ pub mod rng;
 pub mod vectors;
 
 pub use rng::Rng;
-
-/// A dispatched event, owned.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct OwnedEvent {
-    /// The event type.
-    pub event_type: String,
-    /// The data.
-    pub data: String,
-    /// The last event ID of the event.
-    pub last_event_id: String,
-}
+/// A dispatched event, owned: sse-core's own.
+pub use sse_core::OwnedEvent;
 
 /// A string escaped (as `{:?}` writes it), shortened to its first 60
 /// characters when it has more than 80; for failure messages.

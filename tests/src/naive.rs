@@ -12,19 +12,61 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Decodes one whole response body, starting with `initial_last_event_id` as
 /// the EventSource's last event ID string (R35).
 pub fn decode(body: &[u8], initial_last_event_id: &str) -> Outcome {
+    decode_setting_id(body, initial_last_event_id, None)
+}
+
+/// Like [`decode`], with the last event ID string and buffer both set to
+/// `id` once the first `at` bytes of the body have arrived, as
+/// `Decoder::set_last_event_id` called between chunks does: after the lines
+/// that ended within those bytes and before the others (a line still
+/// arriving then, `id` lines included, counts whole after it).
+pub fn decode_setting_id_at(
+    body: &[u8],
+    initial_last_event_id: &str,
+    at: usize,
+    id: &str,
+) -> Outcome {
+    decode_setting_id(body, initial_last_event_id, Some((at, id)))
+}
+
+fn decode_setting_id(
+    body: &[u8],
+    initial_last_event_id: &str,
+    set: Option<(usize, &str)>,
+) -> Outcome {
     // R9: one leading BOM is dropped, only at byte 0 of the body.
-    let body = body.strip_prefix(BOM).unwrap_or(body);
+    let stripped = body.strip_prefix(BOM);
+    let set_at = set.map(|(at, id)| {
+        let at = if stripped.is_some() {
+            at.saturating_sub(BOM.len())
+        } else {
+            at
+        };
+        (at, id)
+    });
+    let body = stripped.unwrap_or(body);
     // R8: UTF-8 decode with replacement. `from_utf8_lossy` replaces every
     // maximal subpart of an ill-formed sequence with one U+FFFD, which is
     // exactly what the Encoding Standard's decoder does.
     let text = String::from_utf8_lossy(body);
     // R12-R15: cut into lines; the text after the last terminator is not a line.
     let (lines, tail) = split_lines(&text);
+    // The number of lines that end within the bytes before the id is set.
+    let set = set_at.map(|(at, id)| {
+        let prefix = String::from_utf8_lossy(&body[..at.min(body.len())]);
+        (split_lines(&prefix).0.len(), id)
+    });
 
     let mut parser = Parser::new(initial_last_event_id);
-    for line in lines {
+    for (i, line) in lines.iter().enumerate() {
+        if let Some((_, id)) = set.filter(|&(before, _)| before == i) {
+            parser.set_last_event_id(id);
+        }
         // R16: one by one, in order.
         parser.process_line(line);
+    }
+    if let Some((_, id)) = set.filter(|&(before, _)| before == lines.len()) {
+        parser.set_last_event_id(id);
     }
     // R34: at end of body everything pending is dropped: the unterminated tail
     // (R15), and a block that no empty line closed (its data, its event type,
@@ -95,6 +137,12 @@ impl Parser {
             block_has_field: false,
             items: Vec::new(),
         }
+    }
+
+    /// Sets the last event ID string and buffer (R35), as when resuming.
+    fn set_last_event_id(&mut self, id: &str) {
+        id.clone_into(&mut self.last_event_id_buffer);
+        id.clone_into(&mut self.last_event_id_string);
     }
 
     fn process_line(&mut self, line: &str) {

@@ -1,6 +1,8 @@
-//! Decoding allocates nothing: a counting global allocator proves it.
+//! Decoding allocates nothing: a counting global allocator proves it. With
+//! [`HeapBuffers`], the buffers allocate a few times as they grow, never more
+//! than their limits, and not at all once grown.
 
-use sse_core::{Decoder, InlineBuffers, Item};
+use sse_core::{Decoder, HeapBuffers, InlineBuffers, Item, Limits, Storage};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -8,12 +10,19 @@ struct Counting;
 
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    /// The largest size asked for.
+    static LARGEST: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count(size: usize) {
+    ALLOCATIONS.with(|c| c.set(c.get() + 1));
+    LARGEST.with(|c| c.set(c.get().max(size)));
 }
 
 // SAFETY: forwards to the system allocator and only counts calls.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        count(layout.size());
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -22,7 +31,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.with(|c| c.set(c.get() + 1));
+        count(new_size);
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -53,13 +62,15 @@ fn mixed_stream() -> Vec<u8> {
     body
 }
 
-#[test]
-fn decoding_a_large_mixed_stream_allocates_nothing() {
-    let body = mixed_stream();
-    let mut decoder = Box::new(Decoder::<InlineBuffers<2048, 64, 64>>::new().with_comments(true));
+/// Decodes `body` in pieces of each size; counts events, `retry` and no-data
+/// items, comments, and errors.
+fn decode_in_pieces<S: Storage>(
+    decoder: &mut Decoder<S>,
+    body: &[u8],
+    pieces: &[usize],
+) -> [usize; 4] {
     let mut counts = [0usize; 4];
-    let before = allocations();
-    for piece in [1usize, 7, 64, 4096, body.len()] {
+    for &piece in pieces {
         for chunk in body.chunks(piece) {
             let mut input = chunk;
             while let Some(item) = decoder.next(&mut input) {
@@ -77,6 +88,15 @@ fn decoding_a_large_mixed_stream_allocates_nothing() {
         }
         let _ = decoder.finish();
     }
+    counts
+}
+
+#[test]
+fn decoding_a_large_mixed_stream_allocates_nothing() {
+    let body = mixed_stream();
+    let mut decoder = Box::new(Decoder::<InlineBuffers<2048, 64, 64>>::new().with_comments(true));
+    let before = allocations();
+    let counts = decode_in_pieces(&mut decoder, &body, &[1, 7, 64, 4096, body.len()]);
     let after = allocations();
     assert_eq!(after - before, 0, "decoding allocated");
     assert!(
@@ -87,6 +107,33 @@ fn decoding_a_large_mixed_stream_allocates_nothing() {
         counts[3] > 0,
         "the 3000-byte event should hit the 2048 limit"
     );
+}
+
+#[test]
+fn heap_buffers_grow_a_few_times_up_to_their_limits_then_allocate_nothing() {
+    let body = mixed_stream();
+    let limits = Limits::new().max_data(2048).max_event_type(64).max_id(64);
+    let mut decoder = Decoder::with_storage(HeapBuffers::new(limits)).with_comments(true);
+    let before = allocations();
+    LARGEST.with(|c| c.set(0));
+    let counts = decode_in_pieces(&mut decoder, &body, &[1, 7, 64, 4096, body.len()]);
+    let (grown, largest) = (allocations() - before, LARGEST.with(Cell::get));
+    // Five buffers, each doubling from 64 bytes: 64, 128, ..., 1024, 2048
+    // for data (6), 64 for the others.
+    assert!(grown <= 6 + 4, "{grown} allocations");
+    assert_eq!(
+        largest, 2048,
+        "the data buffer grew to its limit and no further"
+    );
+    assert!(
+        counts[3] > 0,
+        "the 3000-byte event should hit the 2048 limit"
+    );
+
+    let before = allocations();
+    let again = decode_in_pieces(&mut decoder, &body, &[1, 7, 64, 4096, body.len()]);
+    assert_eq!(allocations() - before, 0, "grown buffers allocated again");
+    assert_eq!(again, counts);
 }
 
 #[test]

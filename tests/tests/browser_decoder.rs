@@ -270,11 +270,7 @@ fn decode(pieces: &[&[u8]], initial_id: &str) -> Vec<OwnedEvent> {
         let mut input = *piece;
         while let Some(item) = decoder.next(&mut input) {
             match item {
-                Ok(Item::Event(e)) => events.push(OwnedEvent {
-                    event_type: e.event_type().to_string(),
-                    data: e.data().to_string(),
-                    last_event_id: e.last_event_id().to_string(),
-                }),
+                Ok(Item::Event(e)) => events.push(e.into_owned()),
                 Ok(_) => {}
                 Err(e) => panic!("the decoder failed on a test body: {e}"),
             }

@@ -6,7 +6,7 @@
 //! and [`Events::dispatch`].
 
 use super::item::{Event, Item};
-use super::storage::{Lowered, Parts};
+use super::storage::{Buf, Lowered, Parts};
 use crate::error::DecodeError;
 use crate::field::{FieldName, FieldParser, Token, Value};
 use crate::utf8;
@@ -147,7 +147,7 @@ impl Events {
             // No input, no token: answered here rather than by the field
             // layer, since this is how every chunk ends.
             if input.is_empty() {
-                self.spill(parts.data, &mut single);
+                self.spill(&mut parts.data, &mut single);
                 return None;
             }
             match fields.next_token(input) {
@@ -183,7 +183,7 @@ impl Events {
     pub(super) fn data_piece(
         &mut self,
         fields: &mut FieldParser,
-        data: &mut [u8],
+        data: &mut Buf<'_>,
         input: &mut &[u8],
     ) -> Option<DecodeError> {
         let value = fields.value_piece(input)?;
@@ -209,18 +209,18 @@ impl Events {
         }
         self.block.has_fields |= value.name != FieldName::Comment;
         let done = match value.name {
-            FieldName::Data => self.data(parts.data, value, first, single),
+            FieldName::Data => self.data(&mut parts.data, value, first, single),
             FieldName::Event => self.event_type(parts, value, first),
             FieldName::Id => self.id(parts, value, first),
             FieldName::Retry => match self.retry(value, first) {
                 Some(retry) => {
-                    self.spill(parts.data, single);
+                    self.spill(&mut parts.data, single);
                     return Some(Ok(Item::Retry(retry)));
                 }
                 None => Ok(()),
             },
             FieldName::Comment if self.comments => {
-                self.spill(parts.data, single);
+                self.spill(&mut parts.data, single);
                 return Some(Ok(Item::Comment {
                     text: value.bytes,
                     end_of_line: value.end_of_line,
@@ -238,12 +238,12 @@ impl Events {
     #[inline(always)]
     fn data<'a>(
         &mut self,
-        data: &mut [u8],
+        data: &mut Buf<'_>,
         value: Value<'a>,
         first: bool,
         single: &mut Option<&'a [u8]>,
     ) -> Result<(), DecodeError> {
-        let limit = self.lowered.get().data().min(data.len());
+        let limit = self.lowered.get().data().min(data.capacity());
         let error = DecodeError::DataTooLong { limit };
         let block = &mut self.block;
         if first && value.end_of_line && !block.has_data {
@@ -265,10 +265,11 @@ impl Events {
     /// data buffer, before anything else is written there or the input it
     /// lies in is gone.
     #[inline]
-    pub(super) fn spill(&mut self, data: &mut [u8], single: &mut Option<&[u8]>) {
+    pub(super) fn spill(&mut self, data: &mut Buf<'_>, single: &mut Option<&[u8]>) {
         if let Some(line) = single.take() {
             // Its length was checked against the limit when it was noted.
-            let copied = append_outlined(data, &mut self.block.data_len, None, line, usize::MAX);
+            let limit = self.lowered.get().data().min(data.capacity());
+            let copied = append_outlined(data, &mut self.block.data_len, None, line, limit);
             debug_assert!(copied.is_some());
         }
     }
@@ -283,9 +284,13 @@ impl Events {
         if first {
             self.block.event_type_len = 0;
         }
-        let limit = self.lowered.get().event_type().min(parts.event_type.len());
+        let limit = self
+            .lowered
+            .get()
+            .event_type()
+            .min(parts.event_type.capacity());
         append_outlined(
-            parts.event_type,
+            &mut parts.event_type,
             &mut self.block.event_type_len,
             None,
             value.bytes,
@@ -312,8 +317,8 @@ impl Events {
             line.id_has_nul = false;
             line.id_too_long = false;
         }
-        let buf = &mut *parts.ids[ids.incoming];
-        let limit = self.lowered.get().id().min(buf.len());
+        let buf = &mut parts.ids[ids.incoming];
+        let limit = self.lowered.get().id().min(buf.capacity());
         if !line.id_has_nul {
             if value.bytes.contains(&0) {
                 line.id_has_nul = true;
@@ -413,7 +418,8 @@ impl Events {
             0 => a,
             1 => b,
             _ => c,
-        };
+        }
+        .into_bytes();
         let last_event_id = id_text(&id[..self.ids.len[self.ids.committed]]);
         Ok(match event {
             None => Item::NoData { last_event_id },
@@ -429,26 +435,28 @@ impl Events {
     #[inline]
     fn event_text<'s>(
         &self,
-        event_type: &'s mut [u8],
+        event_type: Buf<'s>,
         event_type_len: usize,
-        data: &'s mut [u8],
+        mut data: Buf<'s>,
         data_len: usize,
         single: Option<&'s [u8]>,
     ) -> Result<(&'s str, &'s str), DecodeError> {
-        let limit = self.lowered.get().event_type().min(event_type.len());
+        let limit = self.lowered.get().event_type().min(event_type.capacity());
         let event_type = match event_type_len {
             // An empty type means "message" (R30).
             0 => "message",
             len => utf8::decode_in_place(event_type, len, limit)
                 .ok_or(DecodeError::EventTypeTooLong { limit })?,
         };
-        let limit = self.lowered.get().data().min(data.len());
+        let limit = self.lowered.get().data().min(data.capacity());
         let (data, len) = match single {
             Some(line) => match utf8::text(line) {
                 Some(text) => return Ok((event_type, text)),
                 // To be repaired in the buffer.
                 None => {
-                    data[..line.len()].copy_from_slice(line);
+                    data.get_mut(0..line.len(), limit)
+                        .ok_or(DecodeError::DataTooLong { limit })?
+                        .copy_from_slice(line);
                     (data, line.len())
                 }
             },
@@ -465,7 +473,7 @@ impl Events {
 /// their limits are kept. `None` (with nothing written) if not.
 #[inline(always)]
 fn append(
-    buf: &mut [u8],
+    buf: &mut Buf<'_>,
     len: &mut usize,
     separator: Option<u8>,
     bytes: &[u8],
@@ -473,7 +481,7 @@ fn append(
 ) -> Option<()> {
     let start = *len + usize::from(separator.is_some());
     let end = start.checked_add(bytes.len()).filter(|&end| end <= limit)?;
-    let room = buf.get_mut(*len..end)?;
+    let room = buf.get_mut(*len..end, limit)?;
     let (head, tail) = room.split_at_mut(start - *len);
     if let (Some(separator), Some(slot)) = (separator, head.first_mut()) {
         *slot = separator;
@@ -487,7 +495,7 @@ fn append(
 /// type, ids): their code is not repeated where it is used.
 #[inline(never)]
 fn append_outlined(
-    buf: &mut [u8],
+    buf: &mut Buf<'_>,
     len: &mut usize,
     separator: Option<u8>,
     bytes: &[u8],

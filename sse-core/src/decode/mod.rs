@@ -11,6 +11,11 @@ mod item;
 mod storage;
 
 pub use item::{EndOfBody, Event, Item};
+#[cfg(feature = "alloc")]
+pub use item::{OwnedEvent, OwnedItem};
+pub(crate) use storage::Buf;
+#[cfg(feature = "alloc")]
+pub use storage::HeapBuffers;
 use storage::Lowered;
 pub use storage::{InlineBuffers, Limits, SliceBuffers, Storage};
 
@@ -21,8 +26,9 @@ use event::{Events, id_text};
 /// A `text/event-stream` decoder: body bytes in, [`Item`]s out.
 ///
 /// It implements the standard's parsing and interpretation exactly (R8-R35),
-/// keeps every event in the fixed buffers of its [`Storage`], allocates
-/// nothing, and never panics. Feed each chunk with [`next`](Self::next) until it
+/// keeps every event in the buffers of its [`Storage`] (fixed ones, or with
+/// the `alloc` feature `HeapBuffers`, which grow up to the limits), allocates
+/// nothing else, and never panics. Feed each chunk with [`next`](Self::next) until it
 /// returns `None`; call [`finish`](Self::finish) when the body ends.
 ///
 /// # Example
@@ -212,8 +218,11 @@ impl<S: Storage> Decoder<S> {
         }
         // The committed buffer is never the one an `id` line is read into.
         let ids = &mut self.events.ids;
-        let parts = self.storage.parts();
-        parts.ids[ids.committed][..id.len()].copy_from_slice(id.as_bytes());
+        let mut parts = self.storage.parts();
+        parts.ids[ids.committed]
+            .get_mut(0..id.len(), limit)
+            .ok_or(DecodeError::IdTooLong { limit })?
+            .copy_from_slice(id.as_bytes());
         ids.len[ids.committed] = id.len();
         ids.current = ids.committed;
         Ok(())
@@ -245,8 +254,8 @@ impl<S: Storage> Decoder<S> {
         input: &mut &'a [u8],
     ) -> Option<Result<Item<'s>, DecodeError>> {
         if self.events.in_data_line(&self.fields) {
-            let data = self.storage.parts().data;
-            if let Some(error) = self.events.data_piece(&mut self.fields, data, input) {
+            let mut data = self.storage.parts().data;
+            if let Some(error) = self.events.data_piece(&mut self.fields, &mut data, input) {
                 return Some(Err(error));
             }
         }

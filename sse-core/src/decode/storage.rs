@@ -2,12 +2,16 @@
 //! capacities and the limits within them.
 
 use crate::error::BufferTooSmall;
+#[cfg(doc)]
+use crate::{DecodeError, Decoder};
+#[cfg(feature = "alloc")]
+use alloc::vec::Vec;
 
 /// Maximum sizes for the parts of one event, in bytes of decoded UTF-8.
 ///
 /// The standard sets no limits; a decoder with fixed memory needs
-/// them. A part longer than its limit makes [`Decoder::next`](crate::Decoder::next) return a
-/// [`DecodeError`](crate::DecodeError) for that event, which is then skipped up to the next blank
+/// them. A part longer than its limit makes [`Decoder::next`] return a
+/// [`DecodeError`] for that event, which is then skipped up to the next blank
 /// line. Limits above the storage's capacity are lowered to it.
 ///
 /// Defaults: no limit beyond the storage's capacity.
@@ -153,9 +157,99 @@ impl Lowered {
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct Parts<'b> {
-    pub(super) data: &'b mut [u8],
-    pub(super) event_type: &'b mut [u8],
-    pub(super) ids: [&'b mut [u8]; 3],
+    pub(super) data: Buf<'b>,
+    pub(super) event_type: Buf<'b>,
+    pub(super) ids: [Buf<'b>; 3],
+}
+
+/// One of a decoder's buffers: a fixed slice, or (with the `alloc` feature)
+/// a `Vec` that grows on demand, never past the limit it is given. Its bytes
+/// are what the text's length counters (kept by the event layer) index.
+#[derive(Debug)]
+pub(crate) enum Buf<'b> {
+    /// A buffer whose size stays put.
+    Fixed(&'b mut [u8]),
+    /// A buffer that grows up to a capacity: its length is its size so far.
+    #[cfg(feature = "alloc")]
+    Growing(&'b mut Vec<u8>, usize),
+}
+
+impl<'b> Buf<'b> {
+    /// `buf[range]`, grown first if the buffer can grow and `range.end` is
+    /// within `limit`; `None` if it does not fit. A fixed buffer ignores
+    /// `limit`: the caller has checked it.
+    #[inline(always)]
+    #[cfg_attr(not(feature = "alloc"), allow(unused_variables))]
+    pub(crate) fn get_mut(
+        &mut self,
+        range: core::ops::Range<usize>,
+        limit: usize,
+    ) -> Option<&mut [u8]> {
+        match self {
+            Self::Fixed(bytes) => bytes.get_mut(range),
+            #[cfg(feature = "alloc")]
+            Self::Growing(vec, _) => {
+                if vec.len() < range.end {
+                    grow(vec, range.end, limit)?;
+                }
+                vec.get_mut(range)
+            }
+        }
+    }
+
+    /// The most bytes the buffer can hold.
+    #[inline(always)]
+    pub(crate) fn capacity(&self) -> usize {
+        match self {
+            Self::Fixed(bytes) => bytes.len(),
+            #[cfg(feature = "alloc")]
+            Self::Growing(_, capacity) => *capacity,
+        }
+    }
+
+    /// The bytes so far.
+    #[inline(always)]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Fixed(bytes) => bytes,
+            #[cfg(feature = "alloc")]
+            Self::Growing(vec, _) => vec,
+        }
+    }
+
+    /// The bytes so far, for the buffer's whole borrow.
+    #[inline(always)]
+    pub(crate) fn into_bytes(self) -> &'b mut [u8] {
+        match self {
+            Self::Fixed(bytes) => bytes,
+            #[cfg(feature = "alloc")]
+            Self::Growing(vec, _) => vec,
+        }
+    }
+}
+
+impl<'b> From<&'b mut [u8]> for Buf<'b> {
+    fn from(bytes: &'b mut [u8]) -> Self {
+        Self::Fixed(bytes)
+    }
+}
+
+/// Grows `vec` to hold at least `end` bytes: twice its size, or `end` if
+/// that is more, but never past `limit` (allocating exactly that much).
+/// `None`, with nothing allocated, if `end` is past `limit`.
+#[cfg(feature = "alloc")]
+#[cold]
+#[inline(never)]
+fn grow(vec: &mut Vec<u8>, end: usize, limit: usize) -> Option<()> {
+    if end > limit {
+        return None;
+    }
+    /// The least a buffer grows to, so that short texts take one allocation.
+    const MIN: usize = 64;
+    let size = vec.len().saturating_mul(2).max(MIN).clamp(end, limit);
+    vec.reserve_exact(size - vec.len());
+    vec.resize(size, 0);
+    Some(())
 }
 
 pub(super) mod sealed {
@@ -168,8 +262,9 @@ pub(super) mod sealed {
     }
 }
 
-/// Where a [`Decoder`](crate::Decoder) keeps an event while it arrives: [`InlineBuffers`] or
-/// [`SliceBuffers`]. Sealed: the decoder relies on the buffers' sizes staying put.
+/// Where a [`Decoder`] keeps an event while it arrives: [`InlineBuffers`],
+/// [`SliceBuffers`] or, with the `alloc` feature, `HeapBuffers`. Sealed: the
+/// decoder relies on how the buffers grow (or do not).
 pub trait Storage: sealed::Sealed {}
 
 /// Buffers held inline, with capacities fixed at compile time.
@@ -224,9 +319,9 @@ impl<const DATA: usize, const EVENT_TYPE: usize, const ID: usize> sealed::Sealed
     fn parts(&mut self) -> Parts<'_> {
         let [a, b, c] = &mut self.ids;
         Parts {
-            data: &mut self.data,
-            event_type: &mut self.event_type,
-            ids: [a, b, c],
+            data: Buf::Fixed(&mut self.data),
+            event_type: Buf::Fixed(&mut self.event_type),
+            ids: [Buf::Fixed(a), Buf::Fixed(b), Buf::Fixed(c)],
         }
     }
     fn id(&self, index: usize) -> &[u8] {
@@ -308,9 +403,9 @@ impl sealed::Sealed for SliceBuffers<'_> {
     fn parts(&mut self) -> Parts<'_> {
         let [a, b, c] = &mut self.ids;
         Parts {
-            data: self.data,
-            event_type: self.event_type,
-            ids: [a, b, c],
+            data: Buf::Fixed(self.data),
+            event_type: Buf::Fixed(self.event_type),
+            ids: [Buf::Fixed(a), Buf::Fixed(b), Buf::Fixed(c)],
         }
     }
     fn id(&self, index: usize) -> &[u8] {
@@ -325,3 +420,223 @@ impl sealed::Sealed for SliceBuffers<'_> {
 }
 
 impl Storage for SliceBuffers<'_> {}
+
+/// Buffers on the heap, with capacities chosen at run time. Needs the `alloc`
+/// feature.
+///
+/// Nothing is allocated up front: each buffer starts empty and grows as an
+/// event needs it (doubling, from 64 bytes), up to the decoder's limits and
+/// never past them, so a small event costs little memory and a long one no
+/// more than its limit. A part longer than its limit gives the same
+/// [`DecodeError`] as with fixed buffers, and decoding goes on. The buffers
+/// keep their size for the events that follow.
+///
+/// [`Limits::new()`] sets no limits: for input you do not trust, set all
+/// three, or a stream can make the buffers grow without bound.
+///
+/// ```
+/// use sse_core::{Decoder, HeapBuffers, Limits};
+/// let limits = Limits::new().max_data(1 << 20).max_event_type(64).max_id(128);
+/// let mut decoder = Decoder::with_storage(HeapBuffers::new(limits));
+/// assert_eq!(decoder.limits(), limits);
+/// let mut input = &b"event: update\ndata: {}\n\n"[..];
+/// let item = decoder.next(&mut input).unwrap()?;
+/// assert_eq!(item.event().unwrap().event_type(), "update");
+/// # Ok::<(), sse_core::DecodeError>(())
+/// ```
+#[cfg(feature = "alloc")]
+#[derive(Clone, Debug)]
+pub struct HeapBuffers {
+    data: Vec<u8>,
+    event_type: Vec<u8>,
+    ids: [Vec<u8>; 3],
+    capacities: Limits,
+}
+
+#[cfg(feature = "alloc")]
+impl HeapBuffers {
+    /// Empty buffers that may grow up to `capacities`; the decoder's limits
+    /// start there (see [`Decoder::with_limits`] to lower them later).
+    ///
+    /// ```
+    /// use sse_core::{DecodeError, Decoder, HeapBuffers, Limits};
+    /// let buffers = HeapBuffers::new(Limits::new().max_data(8).max_event_type(16).max_id(16));
+    /// let mut decoder = Decoder::with_storage(buffers);
+    /// let mut input = &b"data: 0123456789\n\ndata: fits\n\n"[..];
+    /// assert_eq!(decoder.next(&mut input), Some(Err(DecodeError::DataTooLong { limit: 8 })));
+    /// assert_eq!(decoder.next(&mut input).unwrap()?.event().unwrap().data(), "fits");
+    /// # Ok::<(), DecodeError>(())
+    /// ```
+    pub const fn new(capacities: Limits) -> Self {
+        Self {
+            data: Vec::new(),
+            event_type: Vec::new(),
+            ids: [Vec::new(), Vec::new(), Vec::new()],
+            capacities,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl sealed::Sealed for HeapBuffers {
+    fn parts(&mut self) -> Parts<'_> {
+        let [a, b, c] = &mut self.ids;
+        let capacities = self.capacities;
+        let id = capacities.id();
+        Parts {
+            data: Buf::Growing(&mut self.data, capacities.data()),
+            event_type: Buf::Growing(&mut self.event_type, capacities.event_type()),
+            ids: [
+                Buf::Growing(a, id),
+                Buf::Growing(b, id),
+                Buf::Growing(c, id),
+            ],
+        }
+    }
+    fn id(&self, index: usize) -> &[u8] {
+        &self.ids[index]
+    }
+    fn capacities(&self) -> Limits {
+        self.capacities
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Storage for HeapBuffers {}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::{DecodeError, Decoder, Item};
+    use alloc::string::String;
+    use alloc::vec;
+
+    /// The sizes the buffers have allocated: data, event type, the largest id.
+    fn allocated(decoder: &Decoder<HeapBuffers>) -> [usize; 3] {
+        let buffers = &decoder.storage;
+        let id = buffers.ids.iter().map(Vec::capacity).max().unwrap_or(0);
+        [buffers.data.capacity(), buffers.event_type.capacity(), id]
+    }
+
+    /// Feeds `body` in `piece`-byte chunks; the events' data, or the errors.
+    fn run(
+        decoder: &mut Decoder<HeapBuffers>,
+        body: &[u8],
+        piece: usize,
+    ) -> Vec<Result<String, DecodeError>> {
+        let mut out = Vec::new();
+        for chunk in body.chunks(piece) {
+            let mut input = chunk;
+            while let Some(item) = decoder.next(&mut input) {
+                match item {
+                    Ok(Item::Event(event)) => out.push(Ok(event.data().into())),
+                    Ok(_) => {}
+                    Err(error) => out.push(Err(error)),
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn heap_buffers_allocate_nothing_until_an_event_needs_it() {
+        let decoder = Decoder::with_storage(HeapBuffers::new(Limits::new()));
+        assert_eq!(allocated(&decoder), [0; 3]);
+        let mut decoder = decoder;
+        // Data borrowed from the input is never copied.
+        assert_eq!(run(&mut decoder, b"data: hi\n\n", 64), [Ok("hi".into())]);
+        assert_eq!(allocated(&decoder), [0; 3]);
+        // Split across chunks, it is: 64 bytes at first.
+        assert_eq!(run(&mut decoder, b"data: hi\n\n", 1), [Ok("hi".into())]);
+        assert_eq!(allocated(&decoder), [64, 0, 0]);
+    }
+
+    #[test]
+    fn heap_buffers_grow_up_to_the_limits_and_stop_there() {
+        let limits = Limits::new().max_data(1000).max_event_type(100).max_id(70);
+        for piece in [1, 7, 64, 4096] {
+            let mut decoder = Decoder::with_storage(HeapBuffers::new(limits));
+            let mut body = vec![];
+            body.extend_from_slice(b"data: ");
+            body.extend(core::iter::repeat_n(b'a', 999));
+            body.extend_from_slice(b"\n\ndata: ");
+            body.extend(core::iter::repeat_n(b'b', 1001));
+            body.extend_from_slice(b"\n\nevent: ");
+            body.extend(core::iter::repeat_n(b'c', 101));
+            body.extend_from_slice(b"\ndata: x\n\nid: ");
+            body.extend(core::iter::repeat_n(b'd', 71));
+            body.extend_from_slice(b"\ndata: y\n\ndata: z\n\n");
+            let out = run(&mut decoder, &body, piece);
+            let expected: [Result<String, _>; 5] = [
+                Ok("a".repeat(999)),
+                Err(DecodeError::DataTooLong { limit: 1000 }),
+                Err(DecodeError::EventTypeTooLong { limit: 100 }),
+                Err(DecodeError::IdTooLong { limit: 70 }),
+                Ok("z".into()),
+            ];
+            assert_eq!(out, expected, "{piece}-byte pieces");
+            let [data, event_type, id] = allocated(&decoder);
+            assert!(
+                data <= 1000 && event_type <= 100 && id <= 70,
+                "{piece}: {data} {event_type} {id}"
+            );
+            if piece < 999 {
+                assert_eq!(data, 1000, "{piece}: the data buffer grew to its limit");
+            }
+        }
+    }
+
+    #[test]
+    fn heap_buffers_grow_for_utf8_replacement_within_the_limit_only() {
+        // 10 invalid bytes are 30 bytes of U+FFFD (R8).
+        let body = b"data: \xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\xFF\n\n";
+        for (limit, expected) in [
+            (29, Err(DecodeError::DataTooLong { limit: 29 })),
+            (30, Ok("\u{FFFD}".repeat(10))),
+        ] {
+            for piece in [1, body.len()] {
+                let buffers = HeapBuffers::new(Limits::new().max_data(limit));
+                let mut decoder = Decoder::with_storage(buffers);
+                assert_eq!(
+                    run(&mut decoder, body, piece),
+                    core::slice::from_ref(&expected)
+                );
+                assert!(allocated(&decoder)[0] <= limit);
+            }
+        }
+        // The same for an id, kept across events.
+        let buffers = HeapBuffers::new(Limits::new().max_id(6));
+        let mut decoder = Decoder::with_storage(buffers);
+        run(&mut decoder, b"id: \xFF\xFF\n\n", 1);
+        assert_eq!(decoder.last_event_id(), "\u{FFFD}\u{FFFD}");
+        assert!(allocated(&decoder)[2] <= 6);
+    }
+
+    #[test]
+    fn heap_buffers_keep_to_limits_lowered_below_their_capacities() {
+        let buffers = HeapBuffers::new(Limits::new().max_data(1 << 20).max_id(1 << 20));
+        let mut decoder =
+            Decoder::with_storage(buffers).with_limits(Limits::new().max_data(100).max_id(3));
+        let mut body = b"data: ".to_vec();
+        body.extend(core::iter::repeat_n(b'a', 100));
+        body.extend_from_slice(b"\n\ndata: ");
+        body.extend(core::iter::repeat_n(b'a', 101));
+        body.extend_from_slice(b"\n\n");
+        let out = run(&mut decoder, &body, 3);
+        assert_eq!(
+            out,
+            [
+                Ok("a".repeat(100)),
+                Err(DecodeError::DataTooLong { limit: 100 })
+            ]
+        );
+        assert_eq!(
+            decoder.set_last_event_id("abcd"),
+            Err(DecodeError::IdTooLong { limit: 3 })
+        );
+        decoder.set_last_event_id("abc").unwrap();
+        assert_eq!(decoder.last_event_id(), "abc");
+        assert_eq!(allocated(&decoder)[0], 100);
+        assert!(allocated(&decoder)[2] <= 3);
+    }
+}
