@@ -1,5 +1,6 @@
 //! The `encode` and `decode` examples, run as the programs they are.
-//! `cargo test` builds the examples before it runs integration tests.
+//! `cargo test` builds the examples before it runs integration tests; run
+//! alone (`cargo test --test examples`), the test builds those it needs.
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
