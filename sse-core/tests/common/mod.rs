@@ -95,12 +95,28 @@ pub(crate) struct Run {
 
 /// Runs `command` to its end, killing it and failing after `limit`.
 pub(crate) fn run(command: &mut Command, limit: Duration) -> Run {
+    run_with_input(command, None, limit)
+}
+
+/// [`run`], with `stdin` as the program's standard input (else none).
+pub(crate) fn run_with_input(command: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Run {
+    use std::io::Write;
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("the program starts");
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let input = input.to_vec();
+        thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+    }
     let read_all = |mut pipe: Box<dyn Read + Send>| {
         thread::spawn(move || {
             let mut bytes = Vec::new();
