@@ -1,5 +1,6 @@
 //! `chat`: a chat box whose answers stream back token by token over
-//! Server-Sent Events, served on 127.0.0.1 with std::net only.
+//! Server-Sent Events, served on 127.0.0.1 by axum on tokio, with every byte
+//! of the stream written by sse-core's encoder.
 //!
 //! ```text
 //! cargo run --release -p sse-core --example chat
@@ -14,7 +15,8 @@
 //! - `retry: <ms>` at the start of every response;
 //! - one `event: token` per token, with `id: 1`, `id: 2`, ... and the token
 //!   as data (leading spaces, line breaks, CJK, emoji and quotes included);
-//! - `event: done` with the whole answer as data and the next id;
+//! - `event: done` with the whole answer as data and the next id, written
+//!   token by token with [`EventWriter`];
 //! - a heartbeat comment (`:`) whenever nothing was written for the
 //!   heartbeat interval ([`KeepAlive`]).
 //!
@@ -23,376 +25,440 @@
 //! answer goes on; an id the buffer does not hold ([`Replay::Gap`]) gets an
 //! `event: reset` and the answer again from the start, never a silent gap.
 //! A client that already has `done` gets `204 No Content`, the standard's
-//! "stop reconnecting".
+//! "stop reconnecting". The answer is generated while someone listens: each
+//! stream asks for the next event when the token delay has passed.
+//!
+//! Each stream is a body that axum polls; a client that goes away drops it
+//! at once, with its place in the conversation (`GET /stats` counts the
+//! open streams).
 //!
 //! To see resumption, `--drop-every N` makes the server drop each connection
 //! after N events: it generates the next event, writes only the first half of
-//! its bytes (lost in flight), and closes. The client discards the incomplete
-//! event, reconnects with the id of the last complete one, and gets the lost
-//! event from the replay buffer. The page's "Drop connection" button does the
-//! same once, on demand.
+//! its bytes (lost in flight), and ends the response. The client discards the
+//! incomplete event, reconnects with the id of the last complete one, and
+//! gets the lost event from the replay buffer. The page's "Drop connection"
+//! button (`POST /drop?c=<conversation>`) does the same once, on demand.
 //!
-//! Options:
-//!
-//! ```text
-//! --port N             port on 127.0.0.1 (default 8080; 0 picks a free one)
-//! --token-delay-ms N   delay between tokens (default 40)
-//! --drop-every N       drop each connection after N events (default 0: never)
-//! --retry-ms N         reconnection time sent to clients (default 1000)
-//! --heartbeat-ms N     heartbeat after N ms without a write (default 3000)
-//! ```
+//! `--allow-origin ORIGIN` lets pages from another origin open the stream
+//! (CORS), and `--token T` makes `/stream`, `/drop` and `/stats` require
+//! `token=T` in the query (an `EventSource` cannot set headers), else 401;
+//! open the page as `/?token=T` and it passes the token on.
 //!
 //! The first line on stdout is `chat: listening on http://127.0.0.1:PORT/`.
+//! `--help` lists the options.
 
-use sse_core::{
-    Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer, encode, encoded_len,
-    parse_last_event_id,
-};
-use std::collections::HashMap;
-use std::io::{self, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use clap::Parser;
+use serde::Deserialize;
+use sse_core::{
+    EventWriter, Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer, Sink, encode_to,
+    parse_last_event_id,
+};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The page, served at `/`.
 const PAGE: &str = include_str!("chat/index.html");
 
 /// Each conversation's history: room for a whole answer (at most 120 tokens
-/// and the `done` event), so a reconnecting client always finds its id.
-type History = ReplayBuffer<{ 32 * 1024 }, 256>;
+/// and the `done` event, about 4 KiB with their ids), so a reconnecting
+/// client always finds its id.
+type History = ReplayBuffer<{ 8 * 1024 }, 128>;
 
-/// The longest request head accepted.
-const MAX_HEAD: usize = 16 * 1024;
 /// Conversations idle for this long are forgotten.
 const IDLE_LIMIT: Duration = Duration::from_secs(600);
 
-#[derive(Clone, Copy, Debug)]
-struct Config {
+/// The options.
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "chat",
+    about = "A chat whose answers stream token by token over Server-Sent Events"
+)]
+struct Args {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
     port: u16,
+    /// Delay between tokens, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 40)]
     token_delay_ms: u64,
+    /// Drop each connection after N events (0: never).
+    #[arg(long, value_name = "N", default_value_t = 0)]
     drop_every: u64,
+    /// Reconnection time sent to clients (`retry`), in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
     retry_ms: u64,
+    /// Send a heartbeat after N milliseconds without a write.
+    #[arg(long, value_name = "N", default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(1..))]
     heartbeat_ms: u64,
+    /// Let pages from ORIGIN (e.g. http://localhost:3000, or * for any)
+    /// open the stream (CORS); repeatable.
+    #[arg(long, value_name = "ORIGIN", value_parser = parse_origin)]
+    allow_origin: Vec<HeaderValue>,
+    /// Require `token=T` in the query of /stream, /drop and /stats (401 otherwise).
+    #[arg(long, value_name = "T")]
+    token: Option<String>,
 }
 
-fn main() {
-    let config = match parse_args() {
-        Ok(Some(config)) => config,
-        Ok(None) => return,
-        Err(message) => {
-            eprintln!("chat: {message}");
-            eprintln!("{USAGE}");
-            std::process::exit(2);
-        }
-    };
-    let listener = match TcpListener::bind(("127.0.0.1", config.port)) {
+fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
+    let ok = origin == "*"
+        || ((origin.starts_with("http://") || origin.starts_with("https://"))
+            && !origin.ends_with('/'));
+    if !ok {
+        return Err("an origin is `*` or scheme://host[:port], with no path".into());
+    }
+    HeaderValue::from_str(origin).map_err(|e| e.to_string())
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,
         Err(e) => {
-            eprintln!("chat: cannot listen on 127.0.0.1:{}: {e}", config.port);
+            eprintln!("chat: cannot listen on 127.0.0.1:{}: {e}", args.port);
             std::process::exit(1);
         }
     };
-    let port = listener.local_addr().map_or(config.port, |a| a.port());
+    let port = listener.local_addr().map_or(args.port, |a| a.port());
+    let token_query = args
+        .token
+        .as_ref()
+        .map(|t| format!("?token={}", percent_encode(t)))
+        .unwrap_or_default();
     println!("chat: listening on http://127.0.0.1:{port}/");
-    println!("chat: open that address in a browser and ask a question, or follow a stream with");
+    println!(
+        "chat: open http://127.0.0.1:{port}/{token_query} in a browser and ask a question, \
+         or follow a stream with"
+    );
+    let token_param = token_query.replace('?', "&");
     println!(
         "chat:   cargo run --release -p sse-core --example tail -- --exit-on done \
-         'http://127.0.0.1:{port}/stream?c=demo&q=Hello%20there'"
+         'http://127.0.0.1:{port}/stream?c=demo&q=Hello%20there{token_param}'"
     );
-    if config.drop_every == 0 {
+    if args.drop_every == 0 {
         println!("chat: (add --drop-every 15 to see the stream resume after dropped connections)");
     }
 
-    let server = Arc::new(Server {
-        config,
-        started: std::time::Instant::now(),
-        conversations: Mutex::new(HashMap::new()),
+    let app = Arc::new(App {
+        started: tokio::time::Instant::now(),
+        conversations: Mutex::new(Conversations::default()),
+        streams: AtomicUsize::new(0),
+        peak_streams: AtomicUsize::new(0),
+        args: args.clone(),
     });
-    for connection in listener.incoming() {
-        match connection {
-            Ok(connection) => {
-                let server = Arc::clone(&server);
-                std::thread::spawn(move || {
-                    if let Err(e) = server.handle(connection) {
-                        eprintln!("chat: connection: {e}");
-                    }
-                });
-            }
-            Err(e) => eprintln!("chat: accept: {e}"),
-        }
-    }
-}
-
-const USAGE: &str = "usage: chat [--port N] [--token-delay-ms N] [--drop-every N] \
-                     [--retry-ms N] [--heartbeat-ms N]";
-
-fn parse_args() -> Result<Option<Config>, String> {
-    let mut config = Config {
-        port: 8080,
-        token_delay_ms: 40,
-        drop_every: 0,
-        retry_ms: 1000,
-        heartbeat_ms: 3000,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut number = |name: &str| -> Result<u64, String> {
-            args.next()
-                .and_then(|n| n.parse().ok())
-                .ok_or_else(|| format!("{name} needs a number"))
+    let mut router = Router::new()
+        .route("/", get(page))
+        .route("/stream", get(stream))
+        .route("/drop", post(drop_connection))
+        .route("/stats", get(stats))
+        .with_state(app);
+    if !args.allow_origin.is_empty() {
+        let origins = if args.allow_origin.iter().any(|o| o == "*") {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(args.allow_origin.iter().cloned())
         };
-        match arg.as_str() {
-            "--port" => {
-                config.port = u16::try_from(number("--port")?).map_err(|_| "bad --port")?;
-            }
-            "--token-delay-ms" => config.token_delay_ms = number("--token-delay-ms")?,
-            "--drop-every" => config.drop_every = number("--drop-every")?,
-            "--retry-ms" => config.retry_ms = number("--retry-ms")?,
-            "--heartbeat-ms" => config.heartbeat_ms = number("--heartbeat-ms")?.max(1),
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return Ok(None);
-            }
-            _ => return Err(format!("unexpected argument {arg:?}")),
-        }
+        router = router.layer(
+            CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([Method::GET, Method::POST])
+                // What an EventSource sends on reconnection, and what
+                // `fetch` may add.
+                .allow_headers([
+                    HeaderName::from_static("last-event-id"),
+                    header::CACHE_CONTROL,
+                    header::ACCEPT,
+                ])
+                .max_age(Duration::from_secs(600)),
+        );
     }
-    Ok(Some(config))
+    // Tokens are small writes: send each at once.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    if let Err(e) = axum::serve(listener, router).await {
+        eprintln!("chat: {e}");
+        std::process::exit(1);
+    }
 }
 
 // ---------------------------------------------------------------------------
 // The server.
 
-struct Server {
-    config: Config,
+struct App {
+    args: Args,
     /// The epoch of the [`Instant`]s given to sse-core.
-    started: std::time::Instant,
-    conversations: Mutex<HashMap<String, Arc<Mutex<Conversation>>>>,
+    started: tokio::time::Instant,
+    conversations: Mutex<Conversations>,
+    /// Streams open now, and the most ever open at once.
+    streams: AtomicUsize,
+    peak_streams: AtomicUsize,
+}
+
+#[derive(Default)]
+struct Conversations {
+    by_key: std::collections::HashMap<String, Arc<Mutex<Conversation>>>,
+    /// When idle conversations were last forgotten.
+    swept: Option<std::time::Instant>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Server {
+impl App {
     fn now(&self) -> Instant {
         Instant::from_millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
     }
 
-    /// Sleeps until `at` (at once if it has passed).
-    fn sleep_until(&self, at: Instant) {
-        let wait = at.millis_since(self.now());
-        if wait > 0 {
-            std::thread::sleep(Duration::from_millis(wait));
+    /// The tokio instant of `at`.
+    fn deadline(&self, at: Instant) -> tokio::time::Instant {
+        self.started + Duration::from_millis(at.as_millis())
+    }
+
+    /// Whether the query carries the token (when one is required).
+    fn authorized(&self, token: Option<&str>) -> bool {
+        match &self.args.token {
+            Some(wanted) => token.is_some_and(|t| same(t.as_bytes(), wanted.as_bytes())),
+            None => true,
         }
     }
 
     /// The conversation `key`, created for `question` if it is new.
     fn conversation(&self, key: &str, question: &str) -> Arc<Mutex<Conversation>> {
         let mut conversations = lock(&self.conversations);
-        if let Some(conversation) = conversations.get(key) {
+        if let Some(conversation) = conversations.by_key.get(key) {
             lock(conversation).touched = std::time::Instant::now();
             return Arc::clone(conversation);
         }
-        conversations.retain(|_, c| lock(c).touched.elapsed() < IDLE_LIMIT);
-        let conversation = Arc::new(Mutex::new(Conversation::new(question, self.now())));
-        conversations.insert(key.to_string(), Arc::clone(&conversation));
-        conversation
-    }
-
-    fn handle(&self, mut connection: TcpStream) -> io::Result<()> {
-        connection.set_read_timeout(Some(Duration::from_secs(10)))?;
-        connection.set_nodelay(true)?;
-        let Some(request) = read_request(&mut connection)? else {
-            return Ok(());
-        };
-        match (request.method.as_str(), request.path.as_str()) {
-            ("GET", "/") => respond(
-                &mut connection,
-                "200 OK",
-                "text/html; charset=utf-8",
-                PAGE.as_bytes(),
-            ),
-            ("GET", "/stream") => self.stream(connection, &request),
-            ("POST", "/drop") => {
-                let conversation = request
-                    .query("c")
-                    .and_then(|c| lock(&self.conversations).get(&c).cloned());
-                match conversation {
-                    Some(conversation) => {
-                        lock(&conversation).drop_requested = true;
-                        respond(&mut connection, "204 No Content", "", b"")
-                    }
-                    None => respond(
-                        &mut connection,
-                        "404 Not Found",
-                        "text/plain",
-                        b"no such conversation\n",
-                    ),
-                }
-            }
-            (_, "/" | "/stream" | "/drop") => respond(
-                &mut connection,
-                "405 Method Not Allowed",
-                "text/plain",
-                b"method not allowed\n",
-            ),
-            _ => respond(
-                &mut connection,
-                "404 Not Found",
-                "text/plain",
-                b"not found\n",
-            ),
-        }
-    }
-
-    /// `/stream?c=<conversation>&q=<question>`: the answer as an event stream.
-    fn stream(&self, mut connection: TcpStream, request: &Request) -> io::Result<()> {
-        let Some(question) = request.query("q").filter(|q| !q.trim().is_empty()) else {
-            return respond(
-                &mut connection,
-                "400 Bad Request",
-                "text/plain",
-                b"/stream needs a question: /stream?c=ID&q=QUESTION\n",
-            );
-        };
-        // Without a conversation id, the question names the conversation.
-        let key = request.query("c").unwrap_or_else(|| question.clone());
-        let last_event_id = request
-            .header("last-event-id")
-            .and_then(parse_last_event_id);
-        let conversation = self.conversation(&key, &question);
-        let tag = format!("[{key}]");
-
-        // What the client already has (events 1..=have), and what to send it
-        // first.
-        let mut first = Vec::new();
-        let mut have = 0;
+        if conversations
+            .swept
+            .is_none_or(|at| at.elapsed() > Duration::from_secs(10))
         {
-            let conversation = lock(&conversation);
-            let known = match last_event_id {
-                None => Some(0),
-                // Every id pushed is the event's number.
-                Some(id) => match conversation.history.replay_after(id) {
-                    Replay::Events(_) => id.parse().ok(),
-                    _ => None,
-                },
-            };
-            match known {
-                None => {
-                    eprintln!(
-                        "chat: {tag} Last-Event-ID {:?} is not in the history: reset, from the start",
-                        last_event_id.unwrap_or_default()
-                    );
-                    append(
-                        &Message::new()
-                            .event_type("reset")
-                            .data("the server lost your place: the answer starts again"),
-                        &mut first,
-                    );
-                }
-                Some(known)
-                    if known > 0 && conversation.finished() && known >= conversation.generated =>
-                {
-                    drop(conversation);
-                    eprintln!("chat: {tag} Last-Event-ID {known}: finished and delivered: 204");
-                    return respond(&mut connection, "204 No Content", "", b"");
-                }
-                Some(known) => {
-                    if known > 0 {
-                        eprintln!(
-                            "chat: {tag} resuming after Last-Event-ID {known}: replaying {} event(s)",
-                            conversation.generated - known
-                        );
-                    }
-                    have = known;
-                }
-            }
+            conversations
+                .by_key
+                .retain(|_, c| lock(c).touched.elapsed() < IDLE_LIMIT);
+            conversations.swept = Some(std::time::Instant::now());
         }
-
-        let mut head = String::from(
-            "HTTP/1.1 200 OK\r\n\
-             Content-Type: text/event-stream\r\n\
-             Cache-Control: no-store\r\n\
-             X-Accel-Buffering: no\r\n\
-             Connection: close\r\n\r\n",
-        )
-        .into_bytes();
-        append(&Message::new().retry(self.config.retry_ms), &mut head);
-        head.extend_from_slice(&first);
-        connection.write_all(&head)?;
-        let mut keep_alive = KeepAlive::new(self.config.heartbeat_ms, self.now());
-
-        // Events written on this connection, for --drop-every.
-        let mut written = 0u64;
-        loop {
-            let now = self.now();
-            let step = {
-                let mut conversation = lock(&conversation);
-                conversation.touched = std::time::Instant::now();
-                if conversation.generated > have {
-                    // Events this client has not seen: the replay after a
-                    // reconnection, or events another connection generated.
-                    let mut bytes = Vec::new();
-                    conversation.events_after(have, &mut bytes);
-                    written += (conversation.generated - have) as u64;
-                    have = conversation.generated;
-                    Step::Send(bytes)
-                } else if conversation.finished() {
-                    Step::Finished
-                } else if now >= conversation.next_at {
-                    let bytes = conversation.generate();
-                    conversation.next_at = now.add_millis(self.config.token_delay_ms);
-                    let drop_now = (self.config.drop_every > 0
-                        && written >= self.config.drop_every)
-                        || std::mem::take(&mut conversation.drop_requested);
-                    if drop_now {
-                        Step::Lost(bytes, conversation.generated)
-                    } else {
-                        written += 1;
-                        have = conversation.generated;
-                        Step::Send(bytes)
-                    }
-                } else {
-                    Step::Wait(conversation.next_at)
-                }
-            };
-            match step {
-                Step::Send(bytes) => {
-                    connection.write_all(&bytes)?;
-                    keep_alive.sent(self.now());
-                }
-                Step::Lost(bytes, id) => {
-                    // As if the connection died while the event was on its
-                    // way: half of it is written, then the connection ends.
-                    connection.write_all(&bytes[..bytes.len() / 2])?;
-                    eprintln!(
-                        "chat: {tag} dropping the connection after {written} event(s), \
-                         event {id} half written"
-                    );
-                    return connection.shutdown(Shutdown::Both);
-                }
-                Step::Finished => {
-                    eprintln!("chat: {tag} answer delivered");
-                    return connection.shutdown(Shutdown::Both);
-                }
-                Step::Wait(at) => {
-                    self.sleep_until(at.min(keep_alive.poll_timeout()));
-                    let now = self.now();
-                    if keep_alive.is_due(now) {
-                        connection.write_all(KEEP_ALIVE)?;
-                        keep_alive.sent(now);
-                    }
-                }
-            }
-        }
+        let conversation = Arc::new(Mutex::new(Conversation::new(question, self.now())));
+        conversations
+            .by_key
+            .insert(key.to_string(), Arc::clone(&conversation));
+        conversation
     }
 }
 
-/// What a streaming connection does next.
+/// The answer without the token.
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        "this server needs ?token=... (see --token)\n",
+    )
+        .into_response()
+}
+
+/// Compares two strings in a time that depends only on their lengths.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `GET /`: the page.
+async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+#[derive(Deserialize)]
+struct StreamQuery {
+    /// The conversation.
+    c: Option<String>,
+    /// The question.
+    q: Option<String>,
+    token: Option<String>,
+}
+
+/// `GET /stream?c=<conversation>&q=<question>`: the answer as an event stream.
+async fn stream(
+    State(app): State<Arc<App>>,
+    Query(query): Query<StreamQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if !app.authorized(query.token.as_deref()) {
+        return unauthorized();
+    }
+    let Some(question) = query.q.filter(|q| !q.trim().is_empty()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "/stream needs a question: /stream?c=ID&q=QUESTION\n",
+        )
+            .into_response();
+    };
+    // Without a conversation id, the question names the conversation.
+    let key = query.c.unwrap_or_else(|| question.clone());
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|value| parse_last_event_id(value.as_bytes()));
+    let conversation = app.conversation(&key, &question);
+    let tag = format!("[{key}]");
+
+    // The start of the body: `retry`, and `reset` when the client's place is
+    // lost. `have`: the client has events 1..=have.
+    let mut head = Out::default();
+    encode_to(&Message::new().retry(app.args.retry_ms), &mut head).ok();
+    let have = {
+        let conversation = lock(&conversation);
+        let known = match last_event_id {
+            None => Some(0),
+            // Every id pushed is the event's number.
+            Some(id) => match conversation.history.replay_after(id) {
+                Replay::Events(_) => id.parse().ok(),
+                _ => None,
+            },
+        };
+        match known {
+            None => {
+                eprintln!(
+                    "chat: {tag} Last-Event-ID {:?} is not in the history: reset, from the start",
+                    last_event_id.unwrap_or_default()
+                );
+                let reset = Message::new()
+                    .event_type("reset")
+                    .data("the server lost your place: the answer starts again");
+                encode_to(&reset, &mut head).ok();
+                0
+            }
+            Some(known)
+                if known > 0 && conversation.finished() && known >= conversation.generated =>
+            {
+                eprintln!("chat: {tag} Last-Event-ID {known}: finished and delivered: 204");
+                return StatusCode::NO_CONTENT.into_response();
+            }
+            Some(known) => {
+                if known > 0 {
+                    eprintln!(
+                        "chat: {tag} resuming after Last-Event-ID {known}: replaying {} event(s)",
+                        conversation.generated - known
+                    );
+                }
+                known
+            }
+        }
+    };
+
+    let open = app.streams.fetch_add(1, Ordering::Relaxed) + 1;
+    app.peak_streams.fetch_max(open, Ordering::Relaxed);
+    let keep_alive = KeepAlive::new(app.args.heartbeat_ms, app.now());
+    let stream = EventStream {
+        app,
+        conversation,
+        tag,
+        have,
+        written: 0,
+        keep_alive,
+        head: Some(head.0.into()),
+        ended: false,
+    };
+    let body = futures_util::stream::unfold(stream, |mut stream| async move {
+        let chunk = stream.next_chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), stream))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+            (HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct ConversationQuery {
+    c: Option<String>,
+    token: Option<String>,
+}
+
+/// `POST /drop?c=<conversation>`: drop that conversation's next event in flight.
+async fn drop_connection(
+    State(app): State<Arc<App>>,
+    Query(query): Query<ConversationQuery>,
+) -> Response {
+    if !app.authorized(query.token.as_deref()) {
+        return unauthorized();
+    }
+    let conversation = query
+        .c
+        .and_then(|c| lock(&app.conversations).by_key.get(&c).cloned());
+    match conversation {
+        Some(conversation) => {
+            lock(&conversation).drop_requested = true;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => (StatusCode::NOT_FOUND, "no such conversation\n").into_response(),
+    }
+}
+
+/// `GET /stats`: open streams, the most open at once, and conversations.
+async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuery>) -> Response {
+    if !app.authorized(query.token.as_deref()) {
+        return unauthorized();
+    }
+    let stats = serde_json::json!({
+        "streams": app.streams.load(Ordering::Relaxed),
+        "peak_streams": app.peak_streams.load(Ordering::Relaxed),
+        "conversations": lock(&app.conversations).by_key.len(),
+    });
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        format!("{stats}\n"),
+    )
+        .into_response()
+}
+
+/// One client's stream: the body of its response. Dropping it (the client
+/// went away, or the body ended) ends the stream.
+struct EventStream {
+    app: Arc<App>,
+    conversation: Arc<Mutex<Conversation>>,
+    /// `[conversation]`, for the log.
+    tag: String,
+    /// The client has events 1..=have.
+    have: usize,
+    /// Events written on this connection, for --drop-every.
+    written: u64,
+    keep_alive: KeepAlive,
+    /// `retry` (and `reset`), sent first.
+    head: Option<Bytes>,
+    ended: bool,
+}
+
+/// What a stream does next.
 enum Step {
     /// Write these events.
     Send(Vec<u8>),
-    /// Write half of this event (its id is the number), then drop the connection.
+    /// Write half of this event (its id is the number), then end.
     Lost(Vec<u8>, usize),
     /// Nothing to do until then (or the next heartbeat).
     Wait(Instant),
@@ -400,16 +466,105 @@ enum Step {
     Finished,
 }
 
-/// Encodes `message` at the end of `out`.
-fn append(message: &Message<'_>, out: &mut Vec<u8>) {
-    // The example's events have no line break in their type or id.
-    let Ok(len) = encoded_len(message) else {
-        return;
-    };
-    let start = out.len();
-    out.resize(start + len, 0);
-    if encode(message, &mut out[start..]).is_err() {
-        out.truncate(start);
+impl EventStream {
+    /// The next bytes of the body; `None` at its end.
+    async fn next_chunk(&mut self) -> Option<Bytes> {
+        if let Some(head) = self.head.take() {
+            return Some(head);
+        }
+        if self.ended {
+            return None;
+        }
+        loop {
+            let now = self.app.now();
+            match self.step(now) {
+                Step::Send(bytes) => {
+                    self.keep_alive.sent(now);
+                    return Some(bytes.into());
+                }
+                Step::Lost(mut bytes, id) => {
+                    // As if the connection died while the event was on its
+                    // way: half of it is written, then the response ends.
+                    eprintln!(
+                        "chat: {} dropping the connection after {} event(s), event {id} half written",
+                        self.tag, self.written
+                    );
+                    self.ended = true;
+                    bytes.truncate(bytes.len() / 2);
+                    return Some(bytes.into());
+                }
+                Step::Finished => {
+                    eprintln!("chat: {} answer delivered", self.tag);
+                    self.ended = true;
+                    return None;
+                }
+                Step::Wait(at) => {
+                    let wake = at.min(self.keep_alive.poll_timeout());
+                    tokio::time::sleep_until(self.app.deadline(wake)).await;
+                    let now = self.app.now();
+                    if self.keep_alive.is_due(now) {
+                        self.keep_alive.sent(now);
+                        return Some(Bytes::from_static(KEEP_ALIVE));
+                    }
+                }
+            }
+        }
+    }
+
+    fn step(&mut self, now: Instant) -> Step {
+        let args = &self.app.args;
+        let mut conversation = lock(&self.conversation);
+        conversation.touched = std::time::Instant::now();
+        if conversation.generated > self.have {
+            // Events this client has not seen: the replay after a
+            // reconnection, or events another stream generated.
+            let mut out = Out::default();
+            conversation.events_after(self.have, &mut out);
+            self.written += (conversation.generated - self.have) as u64;
+            self.have = conversation.generated;
+            Step::Send(out.0)
+        } else if conversation.finished() {
+            Step::Finished
+        } else if now >= conversation.next_at {
+            let bytes = conversation.generate();
+            conversation.next_at = now.add_millis(args.token_delay_ms);
+            let drop_now = (args.drop_every > 0 && self.written >= args.drop_every)
+                || std::mem::take(&mut conversation.drop_requested);
+            if drop_now {
+                Step::Lost(bytes, conversation.generated)
+            } else {
+                self.written += 1;
+                self.have = conversation.generated;
+                Step::Send(bytes)
+            }
+        } else {
+            Step::Wait(conversation.next_at)
+        }
+    }
+}
+
+impl Drop for EventStream {
+    fn drop(&mut self) {
+        self.app.streams.fetch_sub(1, Ordering::Relaxed);
+        if !self.ended {
+            eprintln!(
+                "chat: {} client went away after {} event(s): stream closed",
+                self.tag, self.written
+            );
+        }
+    }
+}
+
+/// A growing byte buffer as an encoder [`Sink`].
+#[derive(Default)]
+struct Out(Vec<u8>);
+
+impl Sink for Out {
+    fn remaining(&self) -> usize {
+        usize::MAX
+    }
+    fn put(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
     }
 }
 
@@ -419,8 +574,6 @@ fn append(message: &Message<'_>, out: &mut Vec<u8>) {
 /// One question and its answer, as far as it has been generated.
 struct Conversation {
     tokens: Vec<String>,
-    /// All the tokens, joined: the data of the `done` event.
-    answer: String,
     /// Events generated so far: event `n` (id `n`) is token `n`, and event
     /// `tokens.len() + 1` is `done`.
     generated: usize,
@@ -435,13 +588,11 @@ struct Conversation {
 
 impl Conversation {
     fn new(question: &str, now: Instant) -> Self {
-        let tokens = answer_tokens(question);
         Self {
-            answer: tokens.concat(),
-            tokens,
+            tokens: answer_tokens(question),
             generated: 0,
             next_at: now,
-            history: Box::new(History::new()),
+            history: Box::default(),
             drop_requested: false,
             touched: std::time::Instant::now(),
         }
@@ -452,30 +603,46 @@ impl Conversation {
     }
 
     /// Encodes event `n` (1-based) at the end of `out`.
-    fn encode_event(&self, n: usize, out: &mut Vec<u8>) {
+    fn encode_event(&self, n: usize, out: &mut Out) {
         let id = n.to_string();
-        let message = match self.tokens.get(n - 1) {
-            Some(token) => Message::new().event_type("token").id(&id).data(token),
-            None => Message::new().event_type("done").id(&id).data(&self.answer),
-        };
-        append(&message, out);
+        // The example's event types and ids have no line break: encoding
+        // cannot fail.
+        match self.tokens.get(n - 1) {
+            Some(token) => {
+                let message = Message::new().event_type("token").id(&id).data(token);
+                encode_to(&message, out).ok();
+            }
+            // `done` carries the whole answer: written token by token, with
+            // no copy of the answer in one string.
+            None => {
+                let Ok(mut writer) =
+                    EventWriter::begin(&Message::new().event_type("done").id(&id), out)
+                else {
+                    return;
+                };
+                for token in &self.tokens {
+                    writer.write(token, out).ok();
+                }
+                writer.finish(out).ok();
+            }
+        }
     }
 
     /// Generates the next event into the history; returns its bytes.
     fn generate(&mut self) -> Vec<u8> {
         let n = self.generated + 1;
-        let mut bytes = Vec::new();
-        self.encode_event(n, &mut bytes);
-        if let Err(e) = self.history.push(&n.to_string(), &bytes) {
+        let mut out = Out::default();
+        self.encode_event(n, &mut out);
+        if let Err(e) = self.history.push(&n.to_string(), &out.0) {
             eprintln!("chat: event {n} not kept for replay: {e}");
         }
         self.generated = n;
-        bytes
+        out.0
     }
 
     /// The events after the first `have`, from the history when it holds
     /// them, or encoded again.
-    fn events_after(&self, have: usize, out: &mut Vec<u8>) {
+    fn events_after(&self, have: usize, out: &mut Out) {
         let replay = if have == 0 {
             (self.history.oldest_id() == Some("1")).then(|| self.history.iter())
         } else {
@@ -485,7 +652,7 @@ impl Conversation {
             }
         };
         match replay {
-            Some(events) => events.for_each(|bytes| out.extend_from_slice(bytes)),
+            Some(events) => events.for_each(|bytes| out.put(bytes)),
             None => (have + 1..=self.generated).for_each(|n| self.encode_event(n, out)),
         }
     }
@@ -619,147 +786,4 @@ fn tokenize_user(text: &str, tokens: &mut Vec<String>) {
             tokens.push(piece.iter().collect());
         }
     }
-}
-
-// ---------------------------------------------------------------------------
-// Minimal HTTP/1.1.
-
-struct Request {
-    method: String,
-    path: String,
-    query: Vec<(String, String)>,
-    /// Names in lower case.
-    headers: Vec<(String, Vec<u8>)>,
-}
-
-impl Request {
-    fn query(&self, name: &str) -> Option<String> {
-        self.query
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-    }
-
-    fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_slice())
-    }
-}
-
-/// Reads a request head; `None` when the client sent nothing.
-fn read_request(connection: &mut TcpStream) -> io::Result<Option<Request>> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 2048];
-    let end = loop {
-        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end;
-        }
-        if head.len() > MAX_HEAD {
-            respond(
-                connection,
-                "431 Request Header Fields Too Large",
-                "text/plain",
-                b"",
-            )?;
-            return Ok(None);
-        }
-        let n = connection.read(&mut buf)?;
-        if n == 0 {
-            return Ok(None);
-        }
-        head.extend_from_slice(&buf[..n]);
-    };
-    let mut lines = head[..end]
-        .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
-    let request_line = String::from_utf8_lossy(lines.next().unwrap_or_default()).into_owned();
-    let mut parts = request_line.split(' ');
-    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
-        respond(
-            connection,
-            "400 Bad Request",
-            "text/plain",
-            b"bad request line\n",
-        )?;
-        return Ok(None);
-    };
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let query = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name), percent_decode(value))
-        })
-        .collect();
-    let headers = lines
-        .filter_map(|line| {
-            let colon = line.iter().position(|&b| b == b':')?;
-            let name = String::from_utf8_lossy(&line[..colon])
-                .trim()
-                .to_ascii_lowercase();
-            let value = line[colon + 1..].trim_ascii();
-            Some((name, value.to_vec()))
-        })
-        .collect();
-    Ok(Some(Request {
-        method: method.to_string(),
-        path: path.to_string(),
-        query,
-        headers,
-    }))
-}
-
-/// Decodes `%XX` escapes and `+` (a space, as in HTML forms).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |at: usize| {
-            bytes
-                .get(at)
-                .and_then(|&b| char::from(b).to_digit(16))
-                .and_then(|d| u8::try_from(d).ok())
-        };
-        match bytes[i] {
-            b'%' if hex(i + 1).is_some() && hex(i + 2).is_some() => {
-                out.push(hex(i + 1).unwrap_or(0) * 16 + hex(i + 2).unwrap_or(0));
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Writes a whole response and closes the connection.
-fn respond(
-    connection: &mut TcpStream,
-    status: &str,
-    content_type: &str,
-    body: &[u8],
-) -> io::Result<()> {
-    let mut response =
-        format!("HTTP/1.1 {status}\r\nConnection: close\r\nCache-Control: no-store\r\n");
-    if !content_type.is_empty() {
-        response.push_str(&format!("Content-Type: {content_type}\r\n"));
-    }
-    if !status.starts_with("204") {
-        response.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    response.push_str("\r\n");
-    let mut bytes = response.into_bytes();
-    bytes.extend_from_slice(body);
-    connection.write_all(&bytes)?;
-    connection.shutdown(Shutdown::Write)
 }

@@ -1,203 +1,476 @@
 //! `tail URL`: follows a Server-Sent Events stream like a browser's
-//! `EventSource`, over plain HTTP/1.1 on std::net, driven by
-//! [`sse_core::client::Client`].
+//! `EventSource`, with HTTP by reqwest (TLS through rustls) and the
+//! `EventSource` state machine by [`sse_core::client::Client`].
 //!
-//! Events go to stdout as JSON Lines, in the same format as the `decode`
-//! example; ready-state changes and reconnection delays go to stderr. It
-//! follows `retry`, sends `Last-Event-ID` on reconnection, stops for good on
-//! a non-200 status (204 included) or a wrong content type, and reconnects
-//! after the body ends or the connection drops.
+//! Events go to stdout as JSON Lines, one per event, in the same format as
+//! the `decode` example (`{"type","data","last_event_id"}`, `{"retry"}`,
+//! `{"error"}`, and with `--comments` `{"comment"}`); ready-state changes,
+//! redirects and reconnection delays go to stderr. It follows `retry`, sends
+//! `Last-Event-ID` on reconnection, stops for good on a non-200 status (204
+//! included) or a wrong content type, and reconnects after the body ends,
+//! the connection drops, or (with `--read-timeout-ms`) nothing arrives for a
+//! while.
 //!
 //! ```text
-//! cargo run --release -p sse-core --example tail -- [--exit-on TYPE] [--max-events N] http://127.0.0.1:8080/stream
+//! cargo run --release -p sse-core --example tail -- http://127.0.0.1:8080/stream?q=hi
+//! # an LLM API that streams its answer to a POST:
+//! cargo run --release -p sse-core --example tail -- -X POST \
+//!     -H 'Authorization: Bearer ...' -H 'Content-Type: application/json' \
+//!     -d '{"stream": true, ...}' https://api.example.com/v1/chat
 //! ```
 //!
-//! `--exit-on TYPE` stops after the first event of that type; `--max-events N`
-//! after N events. Only `http://` URLs (no TLS); bodies may be chunked or not.
+//! The same request (method, headers, body) is sent again on every
+//! reconnection. Redirects (301, 302, 303, 307, 308) are followed at once as
+//! `fetch` follows them (a 303, and a 301 or 302 of a POST, become a GET
+//! without body; credentials are not sent to another origin), and a
+//! reconnection goes to the last redirect target. A redirect with an empty
+//! or non-HTTP `Location`, or more than 20 in a row, fails the stream (exit
+//! status 1). `--help` lists the options.
 
-use sse_core::client::{Client, Output, ReadyState, Reconnect};
-use sse_core::{Decoder, Instant, Item, Limits, SliceBuffers};
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
+use std::io::Write;
+use std::process::ExitCode;
 use std::time::Duration;
 
-struct Url {
-    host: String,
-    port: u16,
-    path: String,
+use clap::Parser;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use sse_core::client::{Client, Output, ReadyState, Reconnect};
+use sse_core::{Decoder, Instant, Item, Limits, SliceBuffers, Storage};
+
+/// The options.
+#[derive(Parser, Debug)]
+#[command(
+    name = "tail",
+    about = "Follows a Server-Sent Events stream like EventSource; prints one JSON line per event"
+)]
+struct Args {
+    /// The stream: an http:// or https:// URL.
+    url: Url,
+    /// A request header, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(HeaderName, HeaderValue)>,
+    /// The request method [default: GET, or POST with -d].
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<Method>,
+    /// The request body, sent again on every reconnection.
+    #[arg(short = 'd', long = "data", value_name = "BODY")]
+    data: Option<String>,
+    /// Resume after this event id: the first request sends it as Last-Event-ID.
+    #[arg(long, value_name = "ID", value_parser = parse_id)]
+    last_event_id: Option<String>,
+    /// Reconnection time until the stream sends `retry`, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 3000)]
+    retry_ms: u64,
+    /// Reconnect when nothing at all (heartbeats included) arrives for N
+    /// milliseconds [default: wait forever].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    read_timeout_ms: Option<u64>,
+    /// Print comments (heartbeats included) as {"comment": text} lines.
+    #[arg(long)]
+    comments: bool,
+    /// The longest event data (and comment) accepted, in bytes; a longer
+    /// event is dropped with an {"error"} line.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    max_data: usize,
+    /// Stop after the first event of this type.
+    #[arg(long, value_name = "TYPE")]
+    exit_on: Option<String>,
+    /// Stop after N events.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
 }
 
-fn parse_url(url: &str) -> Result<Url, String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs are supported"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
+fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let (name, value) = text.split_once(':').ok_or("a header is `Name: value`")?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|e| e.to_string())?;
+    if name.as_str() == "last-event-id" {
+        return Err("use --last-event-id: the id changes as events arrive".into());
+    }
+    let value = HeaderValue::from_str(value.trim()).map_err(|e| e.to_string())?;
+    Ok((name, value))
+}
+
+fn parse_id(id: &str) -> Result<String, String> {
+    if id.contains(['\r', '\n', '\0']) {
+        return Err("an event id has no CR, LF or NUL".into());
+    }
+    Ok(id.to_string())
+}
+
+/// The longest event type and id accepted.
+const MAX_EVENT_TYPE: usize = 256;
+const MAX_ID: usize = 1024;
+/// Redirects followed in a row, as `fetch` does.
+const MAX_REDIRECTS: usize = 20;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("tail: {e}");
+            return ExitCode::from(2);
+        }
     };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().map_err(|_| format!("{url}: bad port"))?),
-        None => (authority, 80),
-    };
-    if host.is_empty() {
-        return Err(format!("{url}: no host"));
-    }
-    Ok(Url {
-        host: host.to_string(),
-        port,
-        path: path.to_string(),
-    })
-}
-
-/// Milliseconds since the program started: the client's clock.
-struct Clock(std::time::Instant);
-
-impl Clock {
-    fn now(&self) -> Instant {
-        Instant::from_millis(u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX))
-    }
-}
-
-fn main() {
-    if let Err(message) = run() {
-        eprintln!("tail: {message}");
-        std::process::exit(2);
-    }
-}
-
-fn run() -> Result<(), String> {
-    let mut exit_on = None;
-    let mut max_events = u64::MAX;
-    let mut url = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--exit-on" => exit_on = Some(args.next().ok_or("--exit-on needs an event type")?),
-            "--max-events" => {
-                max_events = args
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .ok_or("--max-events needs a number")?;
-            }
-            "-h" | "--help" => {
-                println!("usage: tail [--exit-on TYPE] [--max-events N] http://HOST[:PORT]/PATH");
-                return Ok(());
-            }
-            _ if url.is_none() => url = Some(arg),
-            _ => return Err(format!("unexpected argument {arg:?}")),
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("tail: {message}");
+            ExitCode::from(2)
         }
     }
-    let url = parse_url(&url.ok_or("usage: tail [--exit-on TYPE] [--max-events N] URL")?)?;
+}
 
-    let clock = Clock(std::time::Instant::now());
+/// The request, as `fetch` keeps it across redirects and reconnections.
+struct Request {
+    url: Url,
+    method: Method,
+    /// The user's headers.
+    headers: HeaderMap,
+    body: Option<String>,
+}
+
+/// Why a request brought no response to hand to the client.
+enum FetchError {
+    /// Refused, reset, TLS, a timeout: reconnect.
+    Network(String),
+    /// A redirect that cannot be followed: fail.
+    Redirect(String),
+}
+
+async fn run(args: Args) -> Result<ExitCode, String> {
+    if !matches!(args.url.scheme(), "http" | "https") {
+        return Err(format!("{}: not an http:// or https:// URL", args.url));
+    }
+    // rustls with ring: no C library to install.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot set up HTTP: {}", error_chain(&e)))?;
+
+    // The decoder's buffers on the heap: with the default 64 MiB of data,
+    // only the pages a long event touches are ever mapped.
     let limits = Limits::new()
-        .max_event_type(256)
-        .max_id(1024)
-        .max_data(1 << 20);
-    let mut memory = vec![0u8; 256 + 3 * 1024 + (1 << 20)];
+        .max_event_type(MAX_EVENT_TYPE)
+        .max_id(MAX_ID)
+        .max_data(args.max_data);
+    let mut memory = vec![0u8; MAX_EVENT_TYPE + 3 * MAX_ID + args.max_data];
     let buffers = SliceBuffers::new(&mut memory, limits).map_err(|e| e.to_string())?;
-    let mut client = Client::new(Decoder::with_storage(buffers), Reconnect::new());
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    let mut events = 0u64;
+    let mut decoder = Decoder::with_storage(buffers).with_comments(args.comments);
+    if let Some(id) = &args.last_event_id {
+        decoder
+            .set_last_event_id(id)
+            .map_err(|e| format!("--last-event-id: {e}"))?;
+    }
+    let mut client = Client::new(decoder, Reconnect::new().initial_ms(args.retry_ms));
+    let read_timeout = args.read_timeout_ms.map(Duration::from_millis);
+    let mut request = Request {
+        url: args.url.clone(),
+        method: args.method.clone().unwrap_or(if args.data.is_some() {
+            Method::POST
+        } else {
+            Method::GET
+        }),
+        headers: args.headers.iter().cloned().collect(),
+        body: args.data.clone(),
+    };
+    let clock = std::time::Instant::now();
+    let now =
+        || Instant::from_millis(u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX));
+    let mut printer = Printer::new(&args);
     let mut state = ReadyState::Connecting;
     eprintln!("tail: CONNECTING");
 
     loop {
         let connect = pump(&mut client, &mut state);
         if state == ReadyState::Closed {
-            return Ok(());
+            return Ok(ExitCode::SUCCESS);
         }
         if let Some(at) = client.poll_timeout() {
-            let wait = at.millis_since(clock.now());
-            std::thread::sleep(Duration::from_millis(wait));
-            client.handle_timeout(clock.now());
+            tokio::time::sleep(Duration::from_millis(at.millis_since(now()))).await;
+            client.handle_timeout(now());
             continue;
         }
         if !connect {
             continue;
         }
-        let mut request = format!(
-            "GET {} HTTP/1.1\r\nHost: {}:{}\r\n",
-            url.path, url.host, url.port
+        let response = match fetch(&http, &mut request, &client, read_timeout).await {
+            Ok(response) => response,
+            Err(FetchError::Network(message)) => {
+                eprintln!("tail: {message}");
+                client.handle_network_error(now());
+                continue;
+            }
+            Err(FetchError::Redirect(message)) => {
+                eprintln!("tail: failed: {message}");
+                client.close();
+                pump(&mut client, &mut state);
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        let content_type = response.headers().get(header::CONTENT_TYPE);
+        client.handle_response(
+            response.status().as_u16(),
+            content_type.map(HeaderValue::as_bytes),
         );
-        for (name, value) in client.request_headers() {
-            request.push_str(&format!("{name}: {value}\r\n"));
-        }
-        request.push_str("Connection: close\r\n\r\n");
-        let stream = match TcpStream::connect((url.host.as_str(), url.port))
-            .and_then(|mut s| s.write_all(request.as_bytes()).map(|()| s))
-        {
-            Ok(stream) => stream,
-            Err(e) => {
-                eprintln!("tail: {e}");
-                client.handle_network_error(clock.now());
-                continue;
-            }
-        };
-        let mut reader = BufReader::new(stream);
-        let head = match read_head(&mut reader) {
-            Ok(head) => head,
-            Err(e) => {
-                eprintln!("tail: {e}");
-                client.handle_network_error(clock.now());
-                continue;
-            }
-        };
-        client.handle_response(head.status, head.content_type.as_deref().map(str::as_bytes));
         pump(&mut client, &mut state);
         if client.ready_state() != ReadyState::Open {
             continue;
         }
-        let mut body = Body::new(head.chunked, head.length);
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut stop = false;
-        let ended = loop {
-            let piece = match body.read(&mut reader, &mut buf) {
-                Ok(Some(piece)) => piece,
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(e),
-            };
-            let mut input = &buf[..piece];
-            while let Some(item) = client.handle_body(&mut input) {
-                let written = match item {
-                    Ok(Item::Event(event)) => {
-                        events += 1;
-                        stop |=
-                            exit_on.as_deref() == Some(event.event_type()) || events >= max_events;
-                        writeln!(
-                            out,
-                            r#"{{"type":{},"data":{},"last_event_id":{}}}"#,
-                            json(event.event_type()),
-                            json(event.data()),
-                            json(event.last_event_id())
-                        )
-                    }
-                    Ok(Item::Retry(ms)) => writeln!(out, r#"{{"retry":{ms}}}"#),
-                    Ok(_) => continue,
-                    Err(error) => writeln!(out, r#"{{"error":{}}}"#, json(&error.to_string())),
-                };
-                written
-                    .and_then(|()| out.flush())
-                    .map_err(|e| format!("write: {e}"))?;
-                if stop {
-                    return Ok(());
-                }
-            }
-        };
-        match ended {
-            Ok(()) => client.handle_end_of_body(clock.now()),
-            Err(e) => {
-                eprintln!("tail: {e}");
-                client.handle_network_error(clock.now());
+        match printer.body(&mut client, response, read_timeout).await? {
+            BodyEnd::Stop => return Ok(ExitCode::SUCCESS),
+            BodyEnd::Clean => client.handle_end_of_body(now()),
+            BodyEnd::Failed(message) => {
+                eprintln!("tail: {message}");
+                client.handle_network_error(now());
             }
         }
     }
 }
 
+/// Sends `request` with the client's headers, following redirects (and
+/// updating `request` as it goes); returns the final response.
+async fn fetch<S: Storage>(
+    http: &reqwest::Client,
+    request: &mut Request,
+    client: &Client<S>,
+    read_timeout: Option<Duration>,
+) -> Result<reqwest::Response, FetchError> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in client.request_headers() {
+        match HeaderValue::from_bytes(value.as_bytes()) {
+            Ok(value) => {
+                headers.insert(name, value);
+            }
+            Err(_) => eprintln!("tail: {name} {value:?} cannot be sent in a header: left out"),
+        }
+    }
+    for redirects in 0.. {
+        // The user's headers win over the client's, except Last-Event-ID.
+        let mut all = headers.clone();
+        all.extend(request.headers.clone());
+        let mut builder = http
+            .request(request.method.clone(), request.url.clone())
+            .headers(all);
+        if let Some(body) = &request.body {
+            builder = builder.body(body.clone());
+        }
+        let response = within(read_timeout, builder.send())
+            .await
+            .ok_or_else(|| {
+                FetchError::Network(format!(
+                    "{}: no response in {} ms",
+                    request.url,
+                    read_timeout.unwrap_or_default().as_millis()
+                ))
+            })?
+            .map_err(|e| FetchError::Network(error_chain(&e)))?;
+        let status = response.status();
+        if !matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308) {
+            return Ok(response);
+        }
+        // Without a Location, a redirect is the final response (and fails:
+        // it is not 200).
+        let Some(location) = response.headers().get(header::LOCATION) else {
+            return Ok(response);
+        };
+        let target = location
+            .to_str()
+            .ok()
+            .filter(|l| !l.trim().is_empty())
+            .and_then(|l| request.url.join(l.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"));
+        let Some(target) = target else {
+            return Err(FetchError::Redirect(format!(
+                "{}: {status} redirect to {location:?}: not an HTTP URL",
+                request.url
+            )));
+        };
+        if redirects == MAX_REDIRECTS {
+            return Err(FetchError::Redirect(format!(
+                "{}: more than {MAX_REDIRECTS} redirects",
+                request.url
+            )));
+        }
+        eprintln!("tail: {status} redirect to {target}");
+        follow(request, status, target);
+    }
+    unreachable!("the loop returns")
+}
+
+/// Updates `request` for a redirect to `target`, as `fetch` does.
+fn follow(request: &mut Request, status: StatusCode, target: Url) {
+    let to_get = (matches!(status.as_u16(), 301 | 302) && request.method == Method::POST)
+        || (status == StatusCode::SEE_OTHER
+            && request.method != Method::GET
+            && request.method != Method::HEAD);
+    if to_get {
+        request.method = Method::GET;
+        request.body = None;
+        for name in [
+            header::CONTENT_ENCODING,
+            header::CONTENT_LANGUAGE,
+            header::CONTENT_LOCATION,
+            header::CONTENT_TYPE,
+        ] {
+            request.headers.remove(name);
+        }
+    }
+    if target.origin() != request.url.origin() {
+        for name in [
+            header::AUTHORIZATION,
+            header::COOKIE,
+            header::PROXY_AUTHORIZATION,
+        ] {
+            request.headers.remove(name);
+        }
+    }
+    request.url = target;
+}
+
+/// `future`, or `None` when `limit` passes first.
+async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Output> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, future).await.ok(),
+        None => Some(future.await),
+    }
+}
+
+/// An error and its causes, on one line.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// How a body ended.
+enum BodyEnd {
+    /// `--exit-on` or `--max-events` was met.
+    Stop,
+    Clean,
+    Failed(String),
+}
+
+#[derive(Serialize)]
+struct EventLine<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    data: &'a str,
+    last_event_id: &'a str,
+}
+
+/// Writes what the client decodes as JSON Lines.
+struct Printer {
+    exit_on: Option<String>,
+    max_events: u64,
+    events: u64,
+    max_comment: usize,
+    /// The comment line being read, while it arrives in pieces.
+    comment: Vec<u8>,
+    /// Whether it was longer than `max_comment`.
+    comment_too_long: bool,
+}
+
+impl Printer {
+    fn new(args: &Args) -> Self {
+        Self {
+            exit_on: args.exit_on.clone(),
+            max_events: args.max_events.unwrap_or(u64::MAX),
+            events: 0,
+            max_comment: args.max_data,
+            comment: Vec::new(),
+            comment_too_long: false,
+        }
+    }
+
+    /// Feeds the body to the client and prints what it decodes.
+    async fn body<S: Storage>(
+        &mut self,
+        client: &mut Client<S>,
+        mut response: reqwest::Response,
+        read_timeout: Option<Duration>,
+    ) -> Result<BodyEnd, String> {
+        self.comment.clear();
+        self.comment_too_long = false;
+        loop {
+            let chunk = match within(read_timeout, response.chunk()).await {
+                None => {
+                    return Ok(BodyEnd::Failed(format!(
+                        "nothing received for {} ms",
+                        read_timeout.unwrap_or_default().as_millis()
+                    )));
+                }
+                Some(Err(e)) => return Ok(BodyEnd::Failed(error_chain(&e))),
+                Some(Ok(None)) => return Ok(BodyEnd::Clean),
+                Some(Ok(Some(chunk))) => chunk,
+            };
+            let mut input = &chunk[..];
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            while let Some(item) = client.handle_body(&mut input) {
+                let line = match item {
+                    Ok(Item::Event(event)) => {
+                        self.events += 1;
+                        let stop = self.exit_on.as_deref() == Some(event.event_type())
+                            || self.events >= self.max_events;
+                        let line = serde_json::to_string(&EventLine {
+                            event_type: event.event_type(),
+                            data: event.data(),
+                            last_event_id: event.last_event_id(),
+                        });
+                        print(&mut out, &line.map_err(|e| e.to_string())?)?;
+                        if stop {
+                            return Ok(BodyEnd::Stop);
+                        }
+                        continue;
+                    }
+                    Ok(Item::Retry(ms)) => serde_json::json!({ "retry": ms }),
+                    Ok(Item::Comment { text, end_of_line }) => {
+                        let room = self.max_comment.saturating_sub(self.comment.len());
+                        self.comment_too_long |= text.len() > room;
+                        self.comment
+                            .extend_from_slice(&text[..text.len().min(room)]);
+                        if !end_of_line {
+                            continue;
+                        }
+                        let line = if std::mem::take(&mut self.comment_too_long) {
+                            serde_json::json!({ "error": format!(
+                                "comment longer than the limit of {} bytes", self.max_comment
+                            ) })
+                        } else {
+                            serde_json::json!({ "comment": String::from_utf8_lossy(&self.comment) })
+                        };
+                        self.comment.clear();
+                        line
+                    }
+                    Ok(_) => continue,
+                    Err(error) => serde_json::json!({ "error": error.to_string() }),
+                };
+                print(&mut out, &line.to_string())?;
+            }
+        }
+    }
+}
+
+fn print(out: &mut impl Write, line: &str) -> Result<(), String> {
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("write: {e}"))
+}
+
 /// Drains the client's outputs, reporting them and any ready-state change on
 /// stderr; returns whether it asked to connect.
-fn pump<S: sse_core::Storage>(client: &mut Client<S>, state: &mut ReadyState) -> bool {
+fn pump<S: Storage>(client: &mut Client<S>, state: &mut ReadyState) -> bool {
     let mut connect = false;
     while let Some(output) = client.poll_output() {
         match output {
@@ -221,122 +494,5 @@ fn state_name(state: ReadyState) -> &'static str {
         ReadyState::Connecting => "CONNECTING",
         ReadyState::Open => "OPEN",
         ReadyState::Closed => "CLOSED",
-    }
-}
-
-fn json(text: &str) -> String {
-    serde_json::Value::from(text).to_string()
-}
-
-struct Head {
-    status: u16,
-    content_type: Option<String>,
-    chunked: bool,
-    length: Option<u64>,
-}
-
-fn read_head(reader: &mut impl BufRead) -> Result<Head, String> {
-    let mut line = String::new();
-    reader
-        .read_line(&mut line)
-        .map_err(|e| format!("reading status line: {e}"))?;
-    let status = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| format!("bad status line {line:?}"))?;
-    let mut head = Head {
-        status,
-        content_type: None,
-        chunked: false,
-        length: None,
-    };
-    loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| format!("reading headers: {e}"))?;
-        if n == 0 {
-            return Err("connection closed in the headers".into());
-        }
-        let header = line.trim_end_matches(['\r', '\n']);
-        if header.is_empty() {
-            return Ok(head);
-        }
-        let Some((name, value)) = header.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-type" => head.content_type = Some(value.to_string()),
-            "transfer-encoding" => head.chunked = value.to_ascii_lowercase().contains("chunked"),
-            "content-length" => head.length = value.parse().ok(),
-            _ => {}
-        }
-    }
-}
-
-/// An HTTP/1.1 body: chunked, with a length, or until the connection closes.
-struct Body {
-    chunked: bool,
-    /// Bytes left in the current chunk, or in the whole body with a length.
-    left: Option<u64>,
-    done: bool,
-}
-
-impl Body {
-    fn new(chunked: bool, length: Option<u64>) -> Self {
-        Self {
-            chunked,
-            left: if chunked { Some(0) } else { length },
-            done: false,
-        }
-    }
-
-    /// Reads the next piece of body into `buf`: `Ok(None)` at its clean end.
-    fn read(&mut self, reader: &mut impl BufRead, buf: &mut [u8]) -> Result<Option<usize>, String> {
-        if self.done {
-            return Ok(None);
-        }
-        if self.chunked && self.left == Some(0) {
-            let mut line = String::new();
-            reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            if line.trim().is_empty() {
-                // The CRLF after the previous chunk.
-                line.clear();
-                reader.read_line(&mut line).map_err(|e| e.to_string())?;
-            }
-            if line.is_empty() {
-                return Err("connection closed inside a chunked body".into());
-            }
-            let size = line.trim().split(';').next().unwrap_or_default();
-            let size =
-                u64::from_str_radix(size, 16).map_err(|_| format!("bad chunk size {line:?}"))?;
-            if size == 0 {
-                self.done = true;
-                return Ok(None);
-            }
-            self.left = Some(size);
-        }
-        let want = match self.left {
-            Some(0) => {
-                self.done = true;
-                return Ok(None);
-            }
-            Some(left) => buf.len().min(usize::try_from(left).unwrap_or(usize::MAX)),
-            None => buf.len(),
-        };
-        let n = reader.read(&mut buf[..want]).map_err(|e| e.to_string())?;
-        if n == 0 {
-            return if self.left.is_none() {
-                Ok(None)
-            } else {
-                Err("connection closed inside the body".into())
-            };
-        }
-        if let Some(left) = &mut self.left {
-            *left -= n as u64;
-        }
-        Ok(Some(n))
     }
 }

@@ -4,15 +4,14 @@
 //!   mid-answer every few tokens: every token arrives exactly once, in order;
 //! - at the HTTP level: the stream's fields, heartbeats, the half-written
 //!   event of a dropped connection, replay after `Last-Event-ID`, `reset` for
-//!   an unknown id, and 204 once the answer was delivered;
+//!   an unknown id, 204 once the answer was delivered, the token, CORS, and a
+//!   client that hangs up cleaned up at once;
 //! - in headless Chromium, driven over the DevTools protocol (on a pipe, no
 //!   extra dependency): the page shows the whole answer, having resumed after
 //!   dropped connections too, and a screenshot is saved to
 //!   `target/test-artifacts/chat.png`.
 //!
-//! `cargo test` builds the examples first; `cargo test --test chat` alone does
-//! not, so run `cargo build -p sse-core --examples` before it.
-//!
+//! The examples are built first when missing (`cargo test --test chat` alone).
 //! The browser test needs Debian's `chromium` (`/usr/bin/chromium`, or the
 //! path in the `CHROMIUM` environment variable); `.ci/install-browser`
 //! installs it. Without it the test prints `skipped: chromium not found` and
@@ -20,11 +19,10 @@
 #![cfg(all(unix, not(miri)))]
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -32,7 +30,7 @@ use serde_json::{Value, json};
 use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
 
 mod common;
-use common::example;
+use common::{Chat, Ev, check_answer, example, percent_encode, run};
 
 #[path = "support/chromium.rs"]
 mod chromium;
@@ -41,150 +39,8 @@ use chromium::{Browser, chromium_path};
 /// How long any one test may take before it fails.
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// Percent-encodes everything but unreserved characters.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------
-// The chat server, and running programs under a watchdog.
-
-/// A running `chat` example on a free port; killed when dropped.
-struct Chat {
-    child: Child,
-    port: u16,
-    /// Everything it printed after the first line, stdout and stderr.
-    log: Arc<Mutex<String>>,
-}
-
-impl Chat {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(example("chat"))
-            .args(["--port", "0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the chat example starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (first_line, first) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let stdout_log = Arc::clone(&log);
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = first_line.send(line);
-            }
-            for line in lines.map_while(Result::ok) {
-                let mut log = stdout_log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let stderr = child.stderr.take().unwrap();
-        let stderr_log = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut log = stderr_log.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let line = first
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|e| panic!("no first line from the chat example: {e}"));
-        let port = line
-            .strip_prefix("chat: listening on http://127.0.0.1:")
-            .and_then(|rest| rest.strip_suffix('/'))
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line from the chat example: {line:?}"));
-        Self { child, port, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Chat {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if thread::panicking() {
-            eprintln!("chat server's log:\n{}", self.log());
-        }
-    }
-}
-
-/// The output of a program run under the watchdog.
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `command` to its end, killing it and failing after `limit`.
-fn run(command: &mut Command, limit: Duration) -> Run {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the program starts");
-    let read_all = |mut pipe: Box<dyn Read + Send>| {
-        thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
-    };
-    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
-    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break Some(status);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            break None;
-        }
-        thread::sleep(Duration::from_millis(10));
-    };
-    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
-    let Some(status) = status else {
-        panic!("still running after {limit:?}: killed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    };
-    Run {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
 // ---------------------------------------------------------------------------
 // 1. The chat server and the tail client.
-
-/// One event as `tail` prints it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Ev {
-    event_type: String,
-    data: String,
-    id: String,
-}
 
 /// The events and retry lines `tail` printed.
 fn parse_tail(stdout: &str) -> (Vec<Ev>, usize) {
@@ -210,51 +66,6 @@ fn parse_tail(stdout: &str) -> (Vec<Ev>, usize) {
         });
     }
     (events, retries)
-}
-
-/// Checks a whole answer: tokens with ids 1..=n in order, then `done` with
-/// id n + 1 and their concatenation as data. Returns the answer.
-fn check_answer(events: &[Ev], question: &str) -> String {
-    let (done, tokens) = events.split_last().expect("no events at all");
-    assert_eq!(done.event_type, "done", "the last event is not `done`");
-    let n = tokens.len();
-    assert!(
-        (40..=120).contains(&n),
-        "{n} tokens: the answer should have 40 to 120"
-    );
-    for (index, token) in tokens.iter().enumerate() {
-        assert_eq!(
-            (token.event_type.as_str(), token.id.as_str()),
-            ("token", (index + 1).to_string().as_str()),
-            "event {} of {}: tokens must come once each, in order:\n{events:#?}",
-            index + 1,
-            events.len(),
-        );
-    }
-    assert_eq!(done.id, (n + 1).to_string(), "the id of `done`");
-    let joined: String = tokens.iter().map(|t| t.data.as_str()).collect();
-    assert_eq!(joined, done.data, "the tokens do not spell the answer");
-    assert!(
-        done.data.contains(question),
-        "the answer does not quote the question {question:?}: {:?}",
-        done.data
-    );
-    for (what, found) in [
-        (
-            "a token with a leading space",
-            tokens.iter().any(|t| t.data.starts_with(' ')),
-        ),
-        (
-            "a token with a line break",
-            tokens.iter().any(|t| t.data.contains('\n')),
-        ),
-        ("CJK", done.data.contains('語')),
-        ("an emoji", done.data.contains('🚀')),
-        ("quotes", done.data.contains('"') && done.data.contains('“')),
-    ] {
-        assert!(found, "the answer has no {what}: {:?}", done.data);
-    }
-    done.data.clone()
 }
 
 #[test]
@@ -348,34 +159,66 @@ impl Response {
 }
 
 fn get(port: u16, path: &str, last_event_id: Option<&str>) -> Response {
+    let id_header = last_event_id.map(|id| format!("Last-Event-ID: {id}"));
+    request(port, "GET", path, id_header.as_slice())
+}
+
+/// Sends a request with `headers` (`Name: value`) and reads the whole
+/// response, undoing the chunked transfer coding of the body (of which the
+/// end may be missing).
+fn request(port: u16, method: &str, path: &str, headers: &[String]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to chat");
     stream.set_read_timeout(Some(WATCHDOG)).unwrap();
-    let mut request =
-        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n");
-    if let Some(id) = last_event_id {
-        request.push_str(&format!("Last-Event-ID: {id}\r\n"));
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+    );
+    for header in headers {
+        request.push_str(&format!("{header}\r\n"));
     }
     request.push_str("Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).unwrap();
     let mut bytes = Vec::new();
     stream
         .read_to_end(&mut bytes)
-        .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("GET {path}: no response head in {bytes:?}"));
+        .unwrap_or_else(|| panic!("{method} {path}: no response head in {bytes:?}"));
     let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
     let status = head
         .split(' ')
         .nth(1)
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("GET {path}: bad status line in {head:?}"));
-    Response {
+        .unwrap_or_else(|| panic!("{method} {path}: bad status line in {head:?}"));
+    let mut response = Response {
         status,
         head,
         body: bytes[end + 4..].to_vec(),
+    };
+    if response.header("transfer-encoding") == Some("chunked") {
+        response.body = dechunk(&response.body);
     }
+    response
+}
+
+/// The data of a chunked body, as far as it goes.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..line_end])
+            .ok()
+            .and_then(|size| usize::from_str_radix(size.split(';').next()?.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("bad chunk size line in {body:?}"));
+        body = &body[line_end + 2..];
+        if size == 0 {
+            break;
+        }
+        let size = size.min(body.len());
+        data.extend_from_slice(&body[..size]);
+        body = body.get(size + 2..).unwrap_or_default();
+    }
+    data
 }
 
 /// A decoded stream body.
@@ -525,6 +368,125 @@ fn stream_fields_heartbeats_replay_reset_and_204() {
     );
 }
 
+#[test]
+fn token_cors_methods_and_a_client_that_goes_away() {
+    let chat = Chat::start(&[
+        "--token",
+        "s3cret",
+        "--allow-origin",
+        "http://app.example",
+        // Nothing is written once the first token is out: only closing the
+        // connection tells the server the client went away.
+        "--token-delay-ms",
+        "600000",
+        "--heartbeat-ms",
+        "600000",
+    ]);
+    let port = chat.port;
+    let stats = || -> Value {
+        let response = get(port, "/stats?token=s3cret", None);
+        assert_eq!(response.status, 200, "{}", response.head);
+        serde_json::from_slice(&response.body).unwrap()
+    };
+
+    // The token: missing or wrong is 401, on every endpoint but the page.
+    assert_eq!(get(port, "/", None).status, 200);
+    for path in [
+        "/stream?c=a&q=hi",
+        "/stream?c=a&q=hi&token=s3cre",
+        "/stream?c=a&q=hi&token=s3cret2",
+        "/stats",
+    ] {
+        assert_eq!(get(port, path, None).status, 401, "{path}");
+    }
+    assert_eq!(request(port, "POST", "/drop?c=a", &[]).status, 401);
+    assert_eq!(
+        request(port, "POST", "/drop?c=nobody&token=s3cret", &[]).status,
+        404
+    );
+    assert_eq!(
+        request(port, "POST", "/stream?c=a&q=hi&token=s3cret", &[]).status,
+        405
+    );
+    assert_eq!(stats()["conversations"], json!(0), "401s create nothing");
+
+    // CORS: the allowed origin may open the stream and send Last-Event-ID.
+    let preflight = request(
+        port,
+        "OPTIONS",
+        "/stream?c=a&q=hi&token=s3cret",
+        &[
+            "Origin: http://app.example".into(),
+            "Access-Control-Request-Method: GET".into(),
+            "Access-Control-Request-Headers: last-event-id".into(),
+        ],
+    );
+    assert_eq!(preflight.status, 200, "{}", preflight.head);
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
+    assert!(
+        preflight
+            .header("access-control-allow-headers")
+            .is_some_and(|h| h.to_ascii_lowercase().contains("last-event-id")),
+        "{}",
+        preflight.head
+    );
+    let other = request(
+        port,
+        "GET",
+        "/stats?token=s3cret",
+        &["Origin: http://elsewhere.example".into()],
+    );
+    assert_eq!(other.header("access-control-allow-origin"), None);
+
+    // A stream from the allowed origin: read up to the first token, then
+    // hang up. The server drops the stream at once, with no write to fail.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(WATCHDOG)).unwrap();
+    write!(
+        stream,
+        "GET /stream?c=gone&q=hello&token=s3cret HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+         Origin: http://app.example\r\n\r\n"
+    )
+    .unwrap();
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !received.windows(6).any(|w| w == b"id: 1\n") {
+        let n = stream.read(&mut buf).expect("the first token arrives");
+        assert!(n > 0, "the stream ended: {received:?}");
+        received.extend_from_slice(&buf[..n]);
+    }
+    let head = String::from_utf8_lossy(&received).to_ascii_lowercase();
+    assert!(
+        head.contains("access-control-allow-origin: http://app.example\r\n"),
+        "{head}"
+    );
+    assert_eq!(stats()["streams"], json!(1));
+    drop(stream);
+    let deadline = Instant::now() + WATCHDOG;
+    while stats()["streams"] != json!(0) {
+        assert!(
+            Instant::now() < deadline,
+            "the stream of a client that went away is still open\n{}",
+            chat.log()
+        );
+        thread::sleep(Duration::from_millis(10));
+    }
+    assert!(
+        chat.log()
+            .contains("[gone] client went away after 1 event(s): stream closed"),
+        "{}",
+        chat.log()
+    );
+    let stats = stats();
+    assert_eq!(
+        (&stats["peak_streams"], &stats["conversations"]),
+        (&json!(1), &json!(1))
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 3. The page in headless Chromium.
 
@@ -542,13 +504,16 @@ fn chromium_shows_the_whole_answer_and_saves_a_screenshot() {
         "15",
         "--retry-ms",
         "100",
+        // The page passes the token it was opened with on to the stream.
+        "--token",
+        "page token",
     ]);
     let question = "How do Server-Sent Events resume after a dropped connection?";
 
     // The reference answer, through `tail`, at the same time as the browser.
     let reference = {
         let url = chat.url(&format!(
-            "/stream?c=reference&q={}",
+            "/stream?c=reference&q={}&token=page%20token",
             percent_encode(question)
         ));
         thread::spawn(move || {
@@ -561,7 +526,10 @@ fn chromium_shows_the_whole_answer_and_saves_a_screenshot() {
 
     let mut browser = Browser::launch(
         &chromium,
-        &chat.url(&format!("/?q={}", percent_encode(question))),
+        &chat.url(&format!(
+            "/?q={}&token=page+token",
+            percent_encode(question)
+        )),
         &["--window-size=900,720", "--hide-scrollbars"],
         "chat-browser",
     );

@@ -1,22 +1,19 @@
 //! The `encode` and `decode` examples, run as the programs they are.
-//! `cargo test` builds the examples before it runs integration tests.
+//! `cargo test` builds the examples before it runs integration tests; run
+//! alone (`cargo test --test examples`), the test builds those it needs.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 mod common;
-use common::example;
+use common::{Run, example, run_with_input};
 
-fn run(name: &str, args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(example(name))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("example starts");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
+fn run(name: &str, args: &[&str], stdin: &[u8]) -> Run {
+    run_with_input(
+        Command::new(example(name)).args(args),
+        Some(stdin),
+        Duration::from_secs(60),
+    )
 }
 
 #[test]
@@ -44,7 +41,7 @@ fn encode_then_decode_round_trips_and_names_bad_lines() {
         Some(1),
         "a rejected line sets the exit status"
     );
-    let stderr = String::from_utf8(encoded.stderr).unwrap();
+    let stderr = encoded.stderr;
     assert!(stderr.contains("line 3: not JSON"), "{stderr}");
     assert!(
         stderr.contains("line 4: event id contains a line break"),
@@ -54,13 +51,13 @@ fn encode_then_decode_round_trips_and_names_bad_lines() {
         stderr.contains("line 8: \"retry\" must be a whole number"),
         "{stderr}"
     );
-    assert!(!String::from_utf8_lossy(&encoded.stdout).contains("forged"));
+    assert!(!encoded.stdout.contains("forged"));
 
     for chunk in ["1", "3", "65536"] {
-        let decoded = run("decode", &["--chunk", chunk], &encoded.stdout);
+        let decoded = run("decode", &["--chunk", chunk], encoded.stdout.as_bytes());
         assert!(decoded.status.success());
         assert_eq!(
-            String::from_utf8(decoded.stdout).unwrap(),
+            decoded.stdout,
             concat!(
                 r#"{"type":"token","data":"Hi\nthere","last_event_id":"1"}"#,
                 "\n",
@@ -84,7 +81,7 @@ fn decode_reports_limit_errors_and_goes_on() {
         b"data: abcd\n\ndata: abc\n\n",
     );
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
+        out.stdout,
         concat!(
             r#"{"error":"event data longer than the limit of 3 bytes"}"#,
             "\n",
@@ -99,7 +96,7 @@ fn decode_reads_the_sample_chat_stream() {
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/chat.sse");
     let out = run("decode", &["--chunk", "7", sample], b"");
     assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = out.stdout;
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 22, "{text}");
     assert_eq!(lines[0], r#"{"retry":3000}"#);

@@ -1,20 +1,295 @@
 //! Shared by the integration tests that run the examples as programs.
 
-use std::path::PathBuf;
+// Each test target uses part of this module.
+#![allow(dead_code)]
 
-/// The path of the built example `name`. `cargo test` builds the examples
-/// before it runs integration tests; `cargo test --test X` does not.
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Mutex;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The path of the built example `name`, building it first when it is
+/// missing or older than the sources. `cargo test` builds the examples
+/// before it runs integration tests; `cargo test --test X` does not, so then
+/// this runs `cargo build -p sse-core --example NAME` with the profile of the
+/// running test (the `CARGO` that runs the tests, else `cargo` on the `PATH`).
 pub(crate) fn example(name: &str) -> PathBuf {
-    // target/<profile>/deps/<test>-<hash> -> target/<profile>/examples/<name>
-    let mut path = std::env::current_exe().expect("test binary path");
-    path.pop();
-    path.pop();
-    path.push("examples");
-    path.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    // target/<dir>/deps/<test>-<hash> -> target/<dir>/examples/<name>
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary is in target/<profile>/deps");
+    let path = dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    // One build at a time: the tests of a target run in parallel.
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _building = BUILDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let built = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+    if built.is_none_or(|built| built < newest_source()) {
+        // `cargo test` puts its test profile's output in `debug`.
+        let profile = match dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "test",
+            Some(other) => other,
+        };
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        eprintln!("{} is not built or is stale: building it", path.display());
+        let status = Command::new(cargo)
+            .args([
+                "build",
+                "--profile",
+                profile,
+                "-p",
+                "sse-core",
+                "--example",
+                name,
+            ])
+            .arg("--manifest-path")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .stdin(Stdio::null())
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the {name} example failed");
+    }
     assert!(
         path.exists(),
         "{} not built: run `cargo build -p sse-core --examples` (plain `cargo test` builds it)",
         path.display()
     );
     path
+}
+
+/// When the newest file the examples are built from was changed.
+fn newest_source() -> std::time::SystemTime {
+    fn newest(path: &std::path::Path) -> std::time::SystemTime {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return std::time::UNIX_EPOCH;
+        };
+        let mut time = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(path).into_iter().flatten().flatten() {
+                time = time.max(newest(&entry.path()));
+            }
+        }
+        time
+    }
+    let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ["src", "examples", "Cargo.toml", "../Cargo.lock"]
+        .iter()
+        .map(|p| newest(&package.join(p)))
+        .max()
+        .unwrap_or(std::time::UNIX_EPOCH)
+}
+
+/// The output of a program run under a watchdog.
+pub(crate) struct Run {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+}
+
+/// Runs `command` to its end, killing it and failing after `limit`.
+pub(crate) fn run(command: &mut Command, limit: Duration) -> Run {
+    run_with_input(command, None, limit)
+}
+
+/// [`run`], with `stdin` as the program's standard input (else none).
+pub(crate) fn run_with_input(command: &mut Command, stdin: Option<&[u8]>, limit: Duration) -> Run {
+    use std::io::Write;
+    let mut child = command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the program starts");
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let input = input.to_vec();
+        thread::spawn(move || {
+            let _ = pipe.write_all(&input);
+        });
+    }
+    let read_all = |mut pipe: Box<dyn Read + Send>| {
+        thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().unwrap()));
+    let stderr = read_all(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let Some(status) = status else {
+        panic!("still running after {limit:?}: killed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    };
+    Run {
+        status,
+        stdout,
+        stderr,
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub(crate) fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A running `chat` example on a free port; killed when dropped.
+pub(crate) struct Chat {
+    child: std::process::Child,
+    pub(crate) port: u16,
+    /// Everything it printed after the first line, stdout and stderr.
+    log: std::sync::Arc<Mutex<String>>,
+}
+
+impl Chat {
+    /// Starts the example with `--port 0` and `args`; waits for its first line.
+    pub(crate) fn start(args: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        use std::sync::{Arc, mpsc};
+        let mut child = Command::new(example("chat"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the chat example starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (first_line, first) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let stdout_log = Arc::clone(&log);
+        thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = first_line.send(line);
+            }
+            for line in lines.map_while(Result::ok) {
+                let mut log = stdout_log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let stderr = child.stderr.take().unwrap();
+        let stderr_log = Arc::clone(&log);
+        thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut log = stderr_log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let line = first
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("no first line from the chat example: {e}"));
+        let port = line
+            .strip_prefix("chat: listening on http://127.0.0.1:")
+            .and_then(|rest| rest.strip_suffix('/'))
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the chat example: {line:?}"));
+        Self { child, port, log }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    pub(crate) fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Chat {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if thread::panicking() {
+            eprintln!("chat server's log:\n{}", self.log());
+        }
+    }
+}
+
+/// One event of a chat answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Ev {
+    pub(crate) event_type: String,
+    pub(crate) data: String,
+    pub(crate) id: String,
+}
+
+/// Checks a whole answer: tokens with ids 1..=n in order, then `done` with
+/// id n + 1 and their concatenation as data. Returns the answer.
+pub(crate) fn check_answer(events: &[Ev], question: &str) -> String {
+    let (done, tokens) = events.split_last().expect("no events at all");
+    assert_eq!(done.event_type, "done", "the last event is not `done`");
+    let n = tokens.len();
+    assert!(
+        (40..=120).contains(&n),
+        "{n} tokens: the answer should have 40 to 120"
+    );
+    for (index, token) in tokens.iter().enumerate() {
+        assert_eq!(
+            (token.event_type.as_str(), token.id.as_str()),
+            ("token", (index + 1).to_string().as_str()),
+            "event {} of {}: tokens must come once each, in order:\n{events:#?}",
+            index + 1,
+            events.len(),
+        );
+    }
+    assert_eq!(done.id, (n + 1).to_string(), "the id of `done`");
+    let joined: String = tokens.iter().map(|t| t.data.as_str()).collect();
+    assert_eq!(joined, done.data, "the tokens do not spell the answer");
+    assert!(
+        done.data.contains(question),
+        "the answer does not quote the question {question:?}: {:?}",
+        done.data
+    );
+    for (what, found) in [
+        (
+            "a token with a leading space",
+            tokens.iter().any(|t| t.data.starts_with(' ')),
+        ),
+        (
+            "a token with a line break",
+            tokens.iter().any(|t| t.data.contains('\n')),
+        ),
+        ("CJK", done.data.contains('語')),
+        ("an emoji", done.data.contains('🚀')),
+        ("quotes", done.data.contains('"') && done.data.contains('“')),
+    ] {
+        assert!(found, "the answer has no {what}: {:?}", done.data);
+    }
+    done.data.clone()
 }
