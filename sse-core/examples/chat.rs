@@ -563,8 +563,9 @@ impl Sink for Out {
     fn remaining(&self) -> usize {
         usize::MAX
     }
-    fn put(&mut self, bytes: &[u8]) {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), sse_core::BufferTooSmall> {
         self.0.extend_from_slice(bytes);
+        Ok(())
     }
 }
 
@@ -652,7 +653,7 @@ impl Conversation {
             }
         };
         match replay {
-            Some(events) => events.for_each(|bytes| out.put(bytes)),
+            Some(events) => events.for_each(|bytes| out.0.extend_from_slice(bytes)),
             None => (have + 1..=self.generated).for_each(|n| self.encode_event(n, out)),
         }
     }
