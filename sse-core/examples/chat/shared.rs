@@ -33,6 +33,10 @@
 //! generating instance dies, or Redis restarts, another one (or the same)
 //! goes on after the key expired.
 //!
+//! Once started, a generator goes on to `done` whether or not anyone
+//! listens (in one process, an answer advances only while a stream asks for
+//! its next event).
+//!
 //! When Redis fails, a stream ends with `event: server-error` (with no id,
 //! so the client keeps its `Last-Event-ID`); the client reconnects after
 //! `retry` and resumes once Redis is back.
@@ -308,9 +312,14 @@ impl Shared {
     }
 
     /// Generates the answer from event `n` on, the last in the log plus one,
-    /// while this instance holds the generator key. `Ok(false)`: another
-    /// instance took over.
-    async fn generate(&self, app: &App, conversation: &str, question: &str) -> RedisResult<bool> {
+    /// while this instance holds the generator key.
+    async fn generate(
+        &self,
+        app: &App,
+        conversation: &str,
+        question: &str,
+        tag: &str,
+    ) -> RedisResult<Generated> {
         let keys = Keys::new(conversation);
         let mut connection = self.connection().await?;
         let last: StreamRangeReply = redis::cmd("XREVRANGE")
@@ -323,6 +332,12 @@ impl Shared {
             .await?;
         let mut n = last.ids.into_iter().next().map_or(0, |e| Entry::new(e).n) + 1;
         let tokens = answer_tokens(question);
+        if n > tokens.len() + 1 {
+            // `done` came between this instance's look at the log and its
+            // taking the key, which expires by itself.
+            return Ok(Generated::AlreadyDone);
+        }
+        eprintln!("chat: {tag} generating the answer on this instance, from event {n}");
         let key_ms = LOCK_TTL.as_millis() as u64;
         let delay = Duration::from_millis(app.args.token_delay_ms);
         let mut next_at = tokio::time::Instant::now();
@@ -343,7 +358,7 @@ impl Shared {
                         .invoke_async(&mut connection)
                         .await?;
                     if !mine {
-                        return Ok(false);
+                        return Ok(Generated::TakenOver);
                     }
                 }
             }
@@ -366,13 +381,23 @@ impl Shared {
                 .invoke_async(&mut connection)
                 .await?;
             if id.is_none() {
-                return Ok(false);
+                return Ok(Generated::TakenOver);
             }
             n += 1;
             next_at = tokio::time::Instant::now() + delay;
         }
-        Ok(true)
+        Ok(Generated::Done)
     }
+}
+
+/// How a generator ended.
+enum Generated {
+    /// It appended `done`.
+    Done,
+    /// The log had `done` already.
+    AlreadyDone,
+    /// Another instance holds the generator key.
+    TakenOver,
 }
 
 /// One client's view of a conversation's log: what it has, what it gets
@@ -492,7 +517,6 @@ impl Follower {
         if taken.is_none() {
             return Ok(());
         }
-        eprintln!("chat: {tag} generating the answer on this instance");
         let (app, conversation, question, tag) = (
             Arc::clone(app),
             self.conversation.clone(),
@@ -503,9 +527,12 @@ impl Follower {
             let Some(shared) = &app.redis else {
                 return;
             };
-            match shared.generate(&app, &conversation, &question).await {
-                Ok(true) => eprintln!("chat: {tag} answer generated"),
-                Ok(false) => eprintln!("chat: {tag} generator stopped: another instance took over"),
+            match shared.generate(&app, &conversation, &question, &tag).await {
+                Ok(Generated::Done) => eprintln!("chat: {tag} answer generated"),
+                Ok(Generated::AlreadyDone) => {}
+                Ok(Generated::TakenOver) => {
+                    eprintln!("chat: {tag} generator stopped: another instance took over")
+                }
                 Err(e) => eprintln!(
                     "chat: {tag} generator stopped: {e} (another stream takes over when Redis answers)"
                 ),
