@@ -70,8 +70,8 @@ use axum::serve::ListenerExt;
 use clap::Parser;
 use serde::Deserialize;
 use sse_core::{
-    BufferTooSmall, EventWriter, Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer,
-    Sink, encode_to, parse_last_event_id,
+    EventWriter, Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer, Sink, encode_to,
+    parse_last_event_id,
 };
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -692,7 +692,7 @@ impl Sink for Out {
     fn remaining(&self) -> usize {
         usize::MAX
     }
-    fn put(&mut self, bytes: &[u8]) -> Result<(), BufferTooSmall> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), sse_core::BufferTooSmall> {
         self.0.extend_from_slice(bytes);
         Ok(())
     }
@@ -782,10 +782,7 @@ impl Conversation {
             }
         };
         match replay {
-            Some(events) => events.for_each(|bytes| {
-                // `Out` grows: it takes every piece.
-                let _ = out.put(bytes);
-            }),
+            Some(events) => events.for_each(|bytes| out.0.extend_from_slice(bytes)),
             None => (have + 1..=self.generated).for_each(|n| self.encode_event(n, out)),
         }
     }

@@ -1,8 +1,12 @@
 //! UTF-8 decoding with replacement (R8): text views of the decoder's bytes.
 //!
-//! Every text the decoder hands out is checked once by `simdutf8` (SIMD where
-//! the CPU has it); invalid input takes a slow path that replaces each
-//! maximal subpart of a broken sequence by U+FFFD in place.
+//! Every text the decoder hands out is checked by `simdutf8` (SIMD where the
+//! CPU has it); invalid input takes a slow path that replaces each maximal
+//! subpart of a broken sequence by U+FFFD in place. Text borrowed from the
+//! input is checked once. Text in a buffer is checked twice: once to know
+//! whether it needs repair, and once more to make the `&str` that is handed
+//! out, since safe code can keep no `&str` from the first check across the
+//! repair (an unchecked view would save it; BENCHMARKS.md has the figures).
 
 use crate::decode::Buf;
 
@@ -17,7 +21,7 @@ pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
 
 /// Decodes `buf[..len]` with replacement, in place, and returns the text;
 /// `None` when the decoded text would be longer than `cap` (or than a fixed
-/// `buf`), leaving `buf` as it was. Valid text is checked once and not moved.
+/// `buf`), leaving `buf` as it was. Valid text is not moved.
 #[inline]
 pub(crate) fn decode_in_place(mut buf: Buf<'_>, len: usize, cap: usize) -> Option<&str> {
     let len = repair_in_place(&mut buf, len, cap)?;

@@ -258,6 +258,9 @@ impl<S: Storage> Decoder<S> {
             if let Some(error) = self.events.data_piece(&mut self.fields, &mut data, input) {
                 return Some(Err(error));
             }
+            if input.is_empty() {
+                return None;
+            }
         }
         self.events
             .next(&mut self.fields, self.storage.parts(), input)
