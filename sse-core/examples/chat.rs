@@ -39,6 +39,14 @@
 //! gets the lost event from the replay buffer. The page's "Drop connection"
 //! button (`POST /drop?c=<conversation>`) does the same once, on demand.
 //!
+//! With `--redis URL` the conversations are kept in Redis Streams instead of
+//! this process (`examples/chat/shared.rs`): every instance started with the
+//! same URL serves every conversation, one of them generates each answer,
+//! the SSE id of an event is its stream entry id (`<ms>-<seq>`), and a
+//! client resumes on whichever instance it reconnects to. When Redis fails,
+//! a stream ends with `event: server-error` and the client resumes after
+//! reconnecting once Redis is back.
+//!
 //! `--allow-origin ORIGIN` lets pages from another origin open the stream
 //! (CORS), and `--token T` makes `/stream`, `/drop` and `/stats` require
 //! `token=T` in the query (an `EventSource` cannot set headers), else 401;
@@ -66,6 +74,10 @@ use sse_core::{
     parse_last_event_id,
 };
 use tower_http::cors::{AllowOrigin, CorsLayer};
+
+/// `--redis`: conversations in Redis Streams, shared by instances.
+#[path = "chat/shared.rs"]
+mod shared;
 
 /// The page, served at `/`.
 const PAGE: &str = include_str!("chat/index.html");
@@ -108,6 +120,10 @@ struct Args {
     /// Require `token=T` in the query of /stream, /drop and /stats (401 otherwise).
     #[arg(long, value_name = "T")]
     token: Option<String>,
+    /// Keep conversations in Redis Streams at URL (e.g. redis://127.0.0.1:6379/),
+    /// shared by every instance started with the same URL.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
 }
 
 fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
@@ -123,6 +139,16 @@ fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    let redis = match &args.redis {
+        Some(url) => match shared::Shared::connect(url).await {
+            Ok(shared) => Some(shared),
+            Err(e) => {
+                eprintln!("chat: cannot use Redis at --redis {url}: {e}");
+                std::process::exit(1);
+            }
+        },
+        None => None,
+    };
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -149,12 +175,19 @@ async fn main() {
     if args.drop_every == 0 {
         println!("chat: (add --drop-every 15 to see the stream resume after dropped connections)");
     }
+    if redis.is_some() {
+        println!(
+            "chat: conversations are kept in Redis Streams (--redis), shared with every \
+             instance on the same Redis"
+        );
+    }
 
     let app = Arc::new(App {
         started: tokio::time::Instant::now(),
         conversations: Mutex::new(Conversations::default()),
         streams: AtomicUsize::new(0),
         peak_streams: AtomicUsize::new(0),
+        redis,
         args: args.clone(),
     });
     let mut router = Router::new()
@@ -204,6 +237,9 @@ struct App {
     /// Streams open now, and the most ever open at once.
     streams: AtomicUsize,
     peak_streams: AtomicUsize,
+    /// With `--redis`: conversations are kept there instead of in
+    /// `conversations`.
+    redis: Option<shared::Shared>,
 }
 
 #[derive(Default)]
@@ -319,13 +355,102 @@ async fn stream(
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|value| parse_last_event_id(value.as_bytes()));
-    let conversation = app.conversation(&key, &question);
     let tag = format!("[{key}]");
 
     // The start of the body: `retry`, and `reset` when the client's place is
-    // lost. `have`: the client has events 1..=have.
+    // lost.
     let mut head = Out::default();
     encode_to(&Message::new().retry(app.args.retry_ms), &mut head).ok();
+    let source = match &app.redis {
+        None => match local_place(&app, &key, &question, last_event_id, &tag, &mut head) {
+            Some(source) => source,
+            None => return StatusCode::NO_CONTENT.into_response(),
+        },
+        Some(redis) => {
+            match redis
+                .open(&app, &key, &question, last_event_id, &tag, &mut head)
+                .await
+            {
+                Ok(Some(follower)) => Source::Redis(Box::new(follower)),
+                Ok(None) => return StatusCode::NO_CONTENT.into_response(),
+                // The retry, the error, and the end: the client comes back
+                // after `retry` with its Last-Event-ID.
+                Err(e) => {
+                    encode_server_error(&tag, &e, &mut head);
+                    return event_stream(Body::from(head.0));
+                }
+            }
+        }
+    };
+
+    let open = app.streams.fetch_add(1, Ordering::Relaxed) + 1;
+    app.peak_streams.fetch_max(open, Ordering::Relaxed);
+    let keep_alive = KeepAlive::new(app.args.heartbeat_ms, app.now());
+    let stream = EventStream {
+        app,
+        source,
+        tag,
+        written: 0,
+        keep_alive,
+        head: Some(head.0.into()),
+        ended: false,
+    };
+    let body = futures_util::stream::unfold(stream, |mut stream| async move {
+        let chunk = stream.next_chunk().await?;
+        Some((Ok::<_, Infallible>(chunk), stream))
+    });
+    event_stream(Body::from_stream(body))
+}
+
+/// A `200` event-stream response with `body`.
+fn event_stream(body: Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-store"),
+            (HeaderName::from_static("x-accel-buffering"), "no"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Writes `event: reset` at the end of `out`: the client's Last-Event-ID is
+/// not in the history, and the answer starts again.
+fn encode_reset(tag: &str, last_event_id: &str, out: &mut Out) {
+    eprintln!(
+        "chat: {tag} Last-Event-ID {last_event_id:?} is not in the history: reset, from the start"
+    );
+    let reset = Message::new()
+        .event_type("reset")
+        .data("the server lost your place: the answer starts again");
+    encode_to(&reset, out).ok();
+}
+
+/// Writes `event: server-error` at the end of `out`: the stream ends
+/// because the conversation's storage failed.
+fn encode_server_error(tag: &str, error: &dyn std::fmt::Display, out: &mut Out) {
+    eprintln!("chat: {tag} storage failed, ending the stream: {error}");
+    let message = format!("the conversation's storage failed ({error}); reconnect to resume");
+    encode_to(
+        &Message::new().event_type("server-error").data(&message),
+        out,
+    )
+    .ok();
+}
+
+/// Where a client of this process's conversation `key` starts: `None` when
+/// it already has the whole answer (`204`).
+fn local_place(
+    app: &App,
+    key: &str,
+    question: &str,
+    last_event_id: Option<&str>,
+    tag: &str,
+    head: &mut Out,
+) -> Option<Source> {
+    let conversation = app.conversation(key, question);
+    // `have`: the client has events 1..=have.
     let have = {
         let conversation = lock(&conversation);
         let known = match last_event_id {
@@ -338,21 +463,14 @@ async fn stream(
         };
         match known {
             None => {
-                eprintln!(
-                    "chat: {tag} Last-Event-ID {:?} is not in the history: reset, from the start",
-                    last_event_id.unwrap_or_default()
-                );
-                let reset = Message::new()
-                    .event_type("reset")
-                    .data("the server lost your place: the answer starts again");
-                encode_to(&reset, &mut head).ok();
+                encode_reset(tag, last_event_id.unwrap_or_default(), head);
                 0
             }
             Some(known)
                 if known > 0 && conversation.finished() && known >= conversation.generated =>
             {
                 eprintln!("chat: {tag} Last-Event-ID {known}: finished and delivered: 204");
-                return StatusCode::NO_CONTENT.into_response();
+                return None;
             }
             Some(known) => {
                 if known > 0 {
@@ -365,33 +483,7 @@ async fn stream(
             }
         }
     };
-
-    let open = app.streams.fetch_add(1, Ordering::Relaxed) + 1;
-    app.peak_streams.fetch_max(open, Ordering::Relaxed);
-    let keep_alive = KeepAlive::new(app.args.heartbeat_ms, app.now());
-    let stream = EventStream {
-        app,
-        conversation,
-        tag,
-        have,
-        written: 0,
-        keep_alive,
-        head: Some(head.0.into()),
-        ended: false,
-    };
-    let body = futures_util::stream::unfold(stream, |mut stream| async move {
-        let chunk = stream.next_chunk().await?;
-        Some((Ok::<_, Infallible>(chunk), stream))
-    });
-    (
-        [
-            (header::CONTENT_TYPE, "text/event-stream"),
-            (header::CACHE_CONTROL, "no-store"),
-            (HeaderName::from_static("x-accel-buffering"), "no"),
-        ],
-        Body::from_stream(body),
-    )
-        .into_response()
+    Some(Source::Local { conversation, have })
 }
 
 #[derive(Deserialize)]
@@ -407,6 +499,11 @@ async fn drop_connection(
 ) -> Response {
     if !app.authorized(query.token.as_deref()) {
         return unauthorized();
+    }
+    if let (Some(redis), Some(key)) = (&app.redis, &query.c) {
+        // This instance's streams of the conversation.
+        redis.request_drop(key);
+        return StatusCode::NO_CONTENT.into_response();
     }
     let conversation = query
         .c
@@ -441,11 +538,9 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuer
 /// went away, or the body ended) ends the stream.
 struct EventStream {
     app: Arc<App>,
-    conversation: Arc<Mutex<Conversation>>,
+    source: Source,
     /// `[conversation]`, for the log.
     tag: String,
-    /// The client has events 1..=have.
-    have: usize,
     /// Events written on this connection, for --drop-every.
     written: u64,
     keep_alive: KeepAlive,
@@ -454,16 +549,29 @@ struct EventStream {
     ended: bool,
 }
 
+/// Where a stream's events come from.
+enum Source {
+    /// This process's conversation; the client has events 1..=have.
+    Local {
+        conversation: Arc<Mutex<Conversation>>,
+        have: usize,
+    },
+    /// The conversation's Redis Stream (`--redis`).
+    Redis(Box<shared::Follower>),
+}
+
 /// What a stream does next.
 enum Step {
     /// Write these events.
     Send(Vec<u8>),
-    /// Write half of this event (its id is the number), then end.
-    Lost(Vec<u8>, usize),
+    /// Write half of this event (with this id), then end.
+    Lost(Vec<u8>, String),
     /// Nothing to do until then (or the next heartbeat).
     Wait(Instant),
     /// The client has the whole answer: end the response.
     Finished,
+    /// Write this (an error event), then end.
+    Failed(Vec<u8>),
 }
 
 impl EventStream {
@@ -477,7 +585,17 @@ impl EventStream {
         }
         loop {
             let now = self.app.now();
-            match self.step(now) {
+            let step = match &mut self.source {
+                Source::Local { conversation, have } => {
+                    Self::local_step(&self.app, conversation, have, &mut self.written, now)
+                }
+                Source::Redis(follower) => {
+                    let (app, tag) = (&self.app, &self.tag);
+                    let until = self.keep_alive.poll_timeout();
+                    follower.step(app, tag, &mut self.written, now, until).await
+                }
+            };
+            match step {
                 Step::Send(bytes) => {
                     self.keep_alive.sent(now);
                     return Some(bytes.into());
@@ -498,6 +616,10 @@ impl EventStream {
                     self.ended = true;
                     return None;
                 }
+                Step::Failed(bytes) => {
+                    self.ended = true;
+                    return Some(bytes.into());
+                }
                 Step::Wait(at) => {
                     let wake = at.min(self.keep_alive.poll_timeout());
                     tokio::time::sleep_until(self.app.deadline(wake)).await;
@@ -511,30 +633,37 @@ impl EventStream {
         }
     }
 
-    fn step(&mut self, now: Instant) -> Step {
-        let args = &self.app.args;
-        let mut conversation = lock(&self.conversation);
+    /// The next step of a stream of this process's `conversation`.
+    fn local_step(
+        app: &App,
+        conversation: &Mutex<Conversation>,
+        have: &mut usize,
+        written: &mut u64,
+        now: Instant,
+    ) -> Step {
+        let args = &app.args;
+        let mut conversation = lock(conversation);
         conversation.touched = std::time::Instant::now();
-        if conversation.generated > self.have {
+        if conversation.generated > *have {
             // Events this client has not seen: the replay after a
             // reconnection, or events another stream generated.
             let mut out = Out::default();
-            conversation.events_after(self.have, &mut out);
-            self.written += (conversation.generated - self.have) as u64;
-            self.have = conversation.generated;
+            conversation.events_after(*have, &mut out);
+            *written += (conversation.generated - *have) as u64;
+            *have = conversation.generated;
             Step::Send(out.0)
         } else if conversation.finished() {
             Step::Finished
         } else if now >= conversation.next_at {
             let bytes = conversation.generate();
             conversation.next_at = now.add_millis(args.token_delay_ms);
-            let drop_now = (args.drop_every > 0 && self.written >= args.drop_every)
+            let drop_now = (args.drop_every > 0 && *written >= args.drop_every)
                 || std::mem::take(&mut conversation.drop_requested);
             if drop_now {
-                Step::Lost(bytes, conversation.generated)
+                Step::Lost(bytes, conversation.generated.to_string())
             } else {
-                self.written += 1;
-                self.have = conversation.generated;
+                *written += 1;
+                *have = conversation.generated;
                 Step::Send(bytes)
             }
         } else {

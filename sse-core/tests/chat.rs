@@ -27,10 +27,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
+use sse_core::EndOfBody;
 
 mod common;
-use common::{Chat, Ev, check_answer, example, percent_encode, run};
+use common::{Chat, Ev, check_answer, decode, example, get, percent_encode, request, run};
 
 #[path = "support/chromium.rs"]
 mod chromium;
@@ -142,126 +142,6 @@ fn tail_gets_every_token_exactly_once_across_dropped_connections() {
 
 // ---------------------------------------------------------------------------
 // 2. The protocol, byte by byte.
-
-struct Response {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|line| {
-            let (n, v) = line.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-fn get(port: u16, path: &str, last_event_id: Option<&str>) -> Response {
-    let id_header = last_event_id.map(|id| format!("Last-Event-ID: {id}"));
-    request(port, "GET", path, id_header.as_slice())
-}
-
-/// Sends a request with `headers` (`Name: value`) and reads the whole
-/// response, undoing the chunked transfer coding of the body (of which the
-/// end may be missing).
-fn request(port: u16, method: &str, path: &str, headers: &[String]) -> Response {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to chat");
-    stream.set_read_timeout(Some(WATCHDOG)).unwrap();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
-    );
-    for header in headers {
-        request.push_str(&format!("{header}\r\n"));
-    }
-    request.push_str("Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut bytes = Vec::new();
-    stream
-        .read_to_end(&mut bytes)
-        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-    let end = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("{method} {path}: no response head in {bytes:?}"));
-    let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("{method} {path}: bad status line in {head:?}"));
-    let mut response = Response {
-        status,
-        head,
-        body: bytes[end + 4..].to_vec(),
-    };
-    if response.header("transfer-encoding") == Some("chunked") {
-        response.body = dechunk(&response.body);
-    }
-    response
-}
-
-/// The data of a chunked body, as far as it goes.
-fn dechunk(mut body: &[u8]) -> Vec<u8> {
-    let mut data = Vec::new();
-    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&body[..line_end])
-            .ok()
-            .and_then(|size| usize::from_str_radix(size.split(';').next()?.trim(), 16).ok())
-            .unwrap_or_else(|| panic!("bad chunk size line in {body:?}"));
-        body = &body[line_end + 2..];
-        if size == 0 {
-            break;
-        }
-        let size = size.min(body.len());
-        data.extend_from_slice(&body[..size]);
-        body = body.get(size + 2..).unwrap_or_default();
-    }
-    data
-}
-
-/// A decoded stream body.
-#[derive(Debug)]
-struct Decoded {
-    events: Vec<Ev>,
-    retries: Vec<u64>,
-    heartbeats: usize,
-    end: EndOfBody,
-}
-
-fn decode(body: &[u8]) -> Decoded {
-    let mut decoder = Decoder::<InlineBuffers<4096>>::new().with_comments(true);
-    let mut decoded = Decoded {
-        events: Vec::new(),
-        retries: Vec::new(),
-        heartbeats: 0,
-        end: EndOfBody::Clean,
-    };
-    let mut input = body;
-    while let Some(item) = decoder.next(&mut input) {
-        match item.expect("a well-formed stream") {
-            Item::Event(event) => decoded.events.push(Ev {
-                event_type: event.event_type().to_string(),
-                data: event.data().to_string(),
-                id: event.last_event_id().to_string(),
-            }),
-            Item::Retry(ms) => decoded.retries.push(ms),
-            Item::Comment { text, end_of_line } => {
-                assert!(
-                    text.is_empty() && end_of_line,
-                    "a comment that is not a heartbeat"
-                );
-                decoded.heartbeats += 1;
-            }
-            // The `retry` block: fields, no data.
-            Item::NoData { .. } => {}
-            other => panic!("unexpected item {other:?}"),
-        }
-    }
-    decoded.end = decoder.finish();
-    decoded
-}
 
 #[test]
 fn stream_fields_heartbeats_replay_reset_and_204() {

@@ -3,12 +3,15 @@
 // Each test target uses part of this module.
 #![allow(dead_code)]
 
-use std::io::Read;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
 
 /// The path of the built example `name`, building it first when it is
 /// missing or older than the sources. `cargo test` builds the examples
@@ -241,6 +244,136 @@ impl Drop for Chat {
     }
 }
 
+// ---------------------------------------------------------------------------
+// HTTP/1.1 by hand, and stream bodies decoded by sse-core.
+
+/// How long a response may stay silent before a read fails.
+const READ_LIMIT: Duration = Duration::from_secs(60);
+
+/// A whole HTTP response.
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) head: String,
+    pub(crate) body: Vec<u8>,
+}
+
+impl Response {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+}
+
+/// `GET path`, with a `Last-Event-ID` header when given.
+pub(crate) fn get(port: u16, path: &str, last_event_id: Option<&str>) -> Response {
+    let id_header = last_event_id.map(|id| format!("Last-Event-ID: {id}"));
+    request(port, "GET", path, id_header.as_slice())
+}
+
+/// Sends a request with `headers` (`Name: value`) and reads the whole
+/// response, undoing the chunked transfer coding of the body (of which the
+/// end may be missing).
+pub(crate) fn request(port: u16, method: &str, path: &str, headers: &[String]) -> Response {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to chat");
+    stream.set_read_timeout(Some(READ_LIMIT)).unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n"
+    );
+    for header in headers {
+        request.push_str(&format!("{header}\r\n"));
+    }
+    request.push_str("Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut bytes = Vec::new();
+    stream
+        .read_to_end(&mut bytes)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("{method} {path}: no response head in {bytes:?}"));
+    let head = String::from_utf8(bytes[..end].to_vec()).unwrap();
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{method} {path}: bad status line in {head:?}"));
+    let mut response = Response {
+        status,
+        head,
+        body: bytes[end + 4..].to_vec(),
+    };
+    if response.header("transfer-encoding") == Some("chunked") {
+        response.body = dechunk(&response.body);
+    }
+    response
+}
+
+/// The data of a chunked body, as far as it goes.
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    while let Some(line_end) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&body[..line_end])
+            .ok()
+            .and_then(|size| usize::from_str_radix(size.split(';').next()?.trim(), 16).ok())
+            .unwrap_or_else(|| panic!("bad chunk size line in {body:?}"));
+        body = &body[line_end + 2..];
+        if size == 0 {
+            break;
+        }
+        let size = size.min(body.len());
+        data.extend_from_slice(&body[..size]);
+        body = body.get(size + 2..).unwrap_or_default();
+    }
+    data
+}
+
+/// A decoded stream body.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) events: Vec<Ev>,
+    pub(crate) retries: Vec<u64>,
+    pub(crate) heartbeats: usize,
+    pub(crate) end: EndOfBody,
+}
+
+/// Decodes a whole stream body: events, `retry` fields and heartbeats
+/// (empty comments); any other item fails the test.
+pub(crate) fn decode(body: &[u8]) -> Decoded {
+    let mut decoder = Decoder::<InlineBuffers<4096>>::new().with_comments(true);
+    let mut decoded = Decoded {
+        events: Vec::new(),
+        retries: Vec::new(),
+        heartbeats: 0,
+        end: EndOfBody::Clean,
+    };
+    let mut input = body;
+    while let Some(item) = decoder.next(&mut input) {
+        match item.expect("a well-formed stream") {
+            Item::Event(event) => decoded.events.push(Ev {
+                event_type: event.event_type().to_string(),
+                data: event.data().to_string(),
+                id: event.last_event_id().to_string(),
+            }),
+            Item::Retry(ms) => decoded.retries.push(ms),
+            Item::Comment { text, end_of_line } => {
+                assert!(
+                    text.is_empty() && end_of_line,
+                    "a comment that is not a heartbeat"
+                );
+                decoded.heartbeats += 1;
+            }
+            // The `retry` block: fields, no data.
+            Item::NoData { .. } => {}
+            other => panic!("unexpected item {other:?}"),
+        }
+    }
+    decoded.end = decoder.finish();
+    decoded
+}
+
 /// One event of a chat answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Ev {
@@ -252,6 +385,21 @@ pub(crate) struct Ev {
 /// Checks a whole answer: tokens with ids 1..=n in order, then `done` with
 /// id n + 1 and their concatenation as data. Returns the answer.
 pub(crate) fn check_answer(events: &[Ev], question: &str) -> String {
+    for (index, event) in events.iter().enumerate() {
+        assert_eq!(
+            event.id,
+            (index + 1).to_string(),
+            "event {} of {}: tokens must come once each, in order:\n{events:#?}",
+            index + 1,
+            events.len(),
+        );
+    }
+    check_answer_text(events, question)
+}
+
+/// [`check_answer`] but for the ids: tokens, then `done` with their
+/// concatenation as data, whatever the ids. Returns the answer.
+pub(crate) fn check_answer_text(events: &[Ev], question: &str) -> String {
     let (done, tokens) = events.split_last().expect("no events at all");
     assert_eq!(done.event_type, "done", "the last event is not `done`");
     let n = tokens.len();
@@ -261,14 +409,13 @@ pub(crate) fn check_answer(events: &[Ev], question: &str) -> String {
     );
     for (index, token) in tokens.iter().enumerate() {
         assert_eq!(
-            (token.event_type.as_str(), token.id.as_str()),
-            ("token", (index + 1).to_string().as_str()),
-            "event {} of {}: tokens must come once each, in order:\n{events:#?}",
+            token.event_type,
+            "token",
+            "event {} of {}: tokens, then `done`:\n{events:#?}",
             index + 1,
             events.len(),
         );
     }
-    assert_eq!(done.id, (n + 1).to_string(), "the id of `done`");
     let joined: String = tokens.iter().map(|t| t.data.as_str()).collect();
     assert_eq!(joined, done.data, "the tokens do not spell the answer");
     assert!(

@@ -26,16 +26,15 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 
+#[path = "missing.rs"]
+mod missing;
+
 /// Where Chromium is (`CHROMIUM`, else `/usr/bin/chromium`), or `None` when
 /// it is not installed: the calling test (`test` names it, e.g. "browser
 /// interop") then returns at once and passes, after a loud
-/// `skipped: chromium not found` line on stderr. Written to the stderr
-/// stream itself rather than with `eprintln!`, which the test harness
-/// captures, so that a plain `cargo test` shows it too.
-///
-/// When the environment variable `CI` is set (to anything but `""`, `0` or
-/// `false`), a missing browser fails the test instead: CI installs Chromium
-/// (`.ci/install-browser`), so there the test must run.
+/// `skipped: chromium not found` line on stderr; when `CI` is set, a
+/// missing browser fails the test instead (`missing.rs`): CI installs
+/// Chromium (`.ci/install-browser`), so there the test must run.
 pub(crate) fn chromium_path(test: &str) -> Option<PathBuf> {
     let path = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
@@ -43,21 +42,13 @@ pub(crate) fn chromium_path(test: &str) -> Option<PathBuf> {
     if path.is_file() {
         return Some(path);
     }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    if ci {
-        panic!(
-            "chromium not installed ({} is missing); .ci/install-browser installs it. \
-             CI is set: the {test} test must run there.",
-            path.display()
-        );
-    }
-    let line = format!(
-        "\nskipped: chromium not found ({} is missing): the {test} test did not run. \
-         `bash .ci/install-browser` installs it (apt-get install chromium), or set CHROMIUM \
-         to a Chromium binary. With CI set, this test fails instead.\n",
-        path.display()
+    missing::skip_missing(
+        "chromium",
+        test,
+        &format!("{} is missing", path.display()),
+        "`bash .ci/install-browser` installs it (apt-get install chromium), or set CHROMIUM \
+         to a Chromium binary",
     );
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
     None
 }
 
