@@ -286,13 +286,14 @@ def main():
     if args.update:
         with open(args.update) as f:
             doc = f.read()
-        begin, end = "<!-- report:begin -->", "<!-- report:end -->"
+        # The markers count only on lines of their own, so prose may name them.
+        begin, end = "\n<!-- report:begin -->\n", "\n<!-- report:end -->\n"
         if begin not in doc or end not in doc:
-            sys.exit(f"{args.update} has no {begin} ... {end} section")
+            sys.exit(f"{args.update} has no {begin.strip()} ... {end.strip()} section")
         head, rest = doc.split(begin, 1)
         _, tail = rest.split(end, 1)
         with open(args.update, "w") as f:
-            f.write(head + begin + "\n" + text + end + tail)
+            f.write(head + begin + text + end + tail)
 
 
 if __name__ == "__main__":

@@ -243,7 +243,7 @@ impl Events {
         first: bool,
         single: &mut Option<&'a [u8]>,
     ) -> Result<(), DecodeError> {
-        let limit = self.lowered.get().data().min(data.capacity());
+        let limit = data.limit(self.lowered.get().data());
         let error = DecodeError::DataTooLong { limit };
         let block = &mut self.block;
         if first && value.end_of_line && !block.has_data {
@@ -268,7 +268,7 @@ impl Events {
     pub(super) fn spill(&mut self, data: &mut Buf<'_>, single: &mut Option<&[u8]>) {
         if let Some(line) = single.take() {
             // Its length was checked against the limit when it was noted.
-            let limit = self.lowered.get().data().min(data.capacity());
+            let limit = data.limit(self.lowered.get().data());
             let copied = append_outlined(data, &mut self.block.data_len, None, line, limit);
             debug_assert!(copied.is_some());
         }
@@ -284,11 +284,7 @@ impl Events {
         if first {
             self.block.event_type_len = 0;
         }
-        let limit = self
-            .lowered
-            .get()
-            .event_type()
-            .min(parts.event_type.capacity());
+        let limit = parts.event_type.limit(self.lowered.get().event_type());
         append_outlined(
             &mut parts.event_type,
             &mut self.block.event_type_len,
@@ -318,7 +314,7 @@ impl Events {
             line.id_too_long = false;
         }
         let buf = &mut parts.ids[ids.incoming];
-        let limit = self.lowered.get().id().min(buf.capacity());
+        let limit = buf.limit(self.lowered.get().id());
         if !line.id_has_nul {
             if value.bytes.contains(&0) {
                 line.id_has_nul = true;
@@ -441,14 +437,14 @@ impl Events {
         data_len: usize,
         single: Option<&'s [u8]>,
     ) -> Result<(&'s str, &'s str), DecodeError> {
-        let limit = self.lowered.get().event_type().min(event_type.capacity());
+        let limit = event_type.limit(self.lowered.get().event_type());
         let event_type = match event_type_len {
             // An empty type means "message" (R30).
             0 => "message",
             len => utf8::decode_in_place(event_type, len, limit)
                 .ok_or(DecodeError::EventTypeTooLong { limit })?,
         };
-        let limit = self.lowered.get().data().min(data.capacity());
+        let limit = data.limit(self.lowered.get().data());
         let (data, len) = match single {
             Some(line) => match utf8::text(line) {
                 Some(text) => return Ok((event_type, text)),

@@ -197,6 +197,13 @@ impl<'b> Buf<'b> {
         }
     }
 
+    /// The limit in force for this buffer: the caller's `limit`, within the
+    /// buffer's capacity.
+    #[inline(always)]
+    pub(crate) fn limit(&self, limit: usize) -> usize {
+        limit.min(self.capacity())
+    }
+
     /// The most bytes the buffer can hold.
     #[inline(always)]
     pub(crate) fn capacity(&self) -> usize {
