@@ -547,7 +547,7 @@ pub(super) fn id_text(bytes: &[u8]) -> &str {
     if bytes.is_empty() {
         return "";
     }
-    core::str::from_utf8(bytes).unwrap_or_default()
+    utf8::text(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]
