@@ -4,7 +4,7 @@
 //!
 //! Not part of any crate's library: `tests/tests/browser.rs` and
 //! `tests/tests/browser_decoder.rs` include it as a module, next to
-//! `sse-core/tests/support/chromium.rs` (which they include as
+//! `examples/tests/support/chromium.rs` (which they include as
 //! `mod chromium`), with `#[path = "..."] mod server;`.
 //!
 //! Every page the server gives loads `/report.js` (`report.js` here) and

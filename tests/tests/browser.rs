@@ -26,7 +26,7 @@ use sse_core::{
 };
 use sse_core_tests::{OwnedEvent, Rng, naive, show};
 
-#[path = "../../sse-core/tests/support/chromium.rs"]
+#[path = "../../examples/tests/support/chromium.rs"]
 mod chromium;
 use chromium::{Browser, chromium_path};
 

@@ -49,7 +49,7 @@ use serde_json::{Value, json};
 use sse_core::{Decoder, InlineBuffers, Item};
 use sse_core_tests::{OwnedEvent, Rng, naive, show, vectors};
 
-#[path = "../../sse-core/tests/support/chromium.rs"]
+#[path = "../../examples/tests/support/chromium.rs"]
 mod chromium;
 use chromium::{Browser, chromium_path};
 

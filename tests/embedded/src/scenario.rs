@@ -19,7 +19,7 @@ use sse_core::{
 
 /// The recorded chat-completion stream of the `chat` example: 21 events,
 /// a `retry`, comments, CJK and emoji in JSON.
-pub(crate) const CHAT: &[u8] = include_bytes!("../../../sse-core/examples/data/chat.sse");
+pub(crate) const CHAT: &[u8] = include_bytes!("../../../examples/data/chat.sse");
 
 /// The firmware reads its input through a buffer this small, as from a UART
 /// driver or a small TCP window.

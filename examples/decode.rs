@@ -6,8 +6,8 @@
 //! - `{"error":"..."}` for each limit error (decoding goes on).
 //!
 //! ```text
-//! cargo run --release -p sse-core --example decode -- [--chunk N] [--max-data N] [FILE]
-//! curl -N https://host/stream | cargo run --release -p sse-core --example decode
+//! cargo run --release -p sse-core-examples --example decode -- [--chunk N] [--max-data N] [FILE]
+//! curl -N https://host/stream | cargo run --release -p sse-core-examples --example decode
 //! ```
 //!
 //! The input is read incrementally and fed to the decoder in pieces of at most

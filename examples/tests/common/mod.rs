@@ -16,7 +16,7 @@ use sse_core::{Decoder, EndOfBody, InlineBuffers, Item};
 /// The path of the built example `name`, building it first when it is
 /// missing or older than the sources. `cargo test` builds the examples
 /// before it runs integration tests; `cargo test --test X` does not, so then
-/// this runs `cargo build -p sse-core --example NAME` with the profile of the
+/// this runs `cargo build -p sse-core-examples --example NAME` with the profile of the
 /// running test (the `CARGO` that runs the tests, else `cargo` on the `PATH`).
 pub(crate) fn example(name: &str) -> PathBuf {
     // target/<dir>/deps/<test>-<hash> -> target/<dir>/examples/<name>
@@ -48,7 +48,7 @@ pub(crate) fn example(name: &str) -> PathBuf {
                 "--profile",
                 profile,
                 "-p",
-                "sse-core",
+                "sse-core-examples",
                 "--example",
                 name,
             ])
@@ -61,7 +61,7 @@ pub(crate) fn example(name: &str) -> PathBuf {
     }
     assert!(
         path.exists(),
-        "{} not built: run `cargo build -p sse-core --examples` (plain `cargo test` builds it)",
+        "{} not built: run `cargo build -p sse-core-examples --examples` (plain `cargo test` builds it)",
         path.display()
     );
     path
@@ -82,7 +82,7 @@ fn newest_source() -> std::time::SystemTime {
         time
     }
     let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    ["src", "examples", "Cargo.toml", "../Cargo.lock"]
+    ["lib.rs", "chat", "chat.rs", "tail.rs", "codec.rs", "encode.rs", "decode.rs", "Cargo.toml", "../sse-core/src", "../Cargo.lock"]
         .iter()
         .map(|p| newest(&package.join(p)))
         .max()

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! printf '%s\n' '{"type":"token","data":"Hi"}' '{"comment":"ping"}' \
-//!   | cargo run --release -p sse-core --example encode
+//!   | cargo run --release -p sse-core-examples --example encode
 //! ```
 //!
 //! A line that is not such an object, or whose event cannot be encoded (a line

@@ -8,7 +8,7 @@
 //! 100 MB of resident memory:
 //!
 //! ```text
-//! cargo test --release -p sse-core --test load -- --ignored --nocapture
+//! cargo test --release -p sse-core-examples --test load -- --ignored --nocapture
 //! ```
 //!
 //! Both raise the soft limit on open files to the hard limit (each stream is
@@ -198,7 +198,7 @@ fn two_thousand_clients_each_get_every_token_once() {
 /// Opens idle streams (one token, then nothing but heartbeats) in batches
 /// until the server's resident memory grew by 100 MB; prints the figures.
 #[test]
-#[ignore = "a measurement: cargo test --release -p sse-core --test load -- --ignored --nocapture"]
+#[ignore = "a measurement: cargo test --release -p sse-core-examples --test load -- --ignored --nocapture"]
 fn idle_streams_in_100_mb() {
     const BATCH: usize = 1000;
     const GROWTH: u64 = 100_000_000;

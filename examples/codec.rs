@@ -4,7 +4,7 @@
 //! `decode` example does (`tail` is the client that reconnects):
 //!
 //! ```text
-//! cargo run --release -p sse-core --features alloc --example codec -- URL
+//! cargo run --release -p sse-core-examples --example codec -- URL
 //! ```
 
 use std::io::{self, Write};

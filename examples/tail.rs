@@ -12,9 +12,9 @@
 //! while.
 //!
 //! ```text
-//! cargo run --release -p sse-core --example tail -- http://127.0.0.1:8080/stream?q=hi
+//! cargo run --release -p sse-core-examples --example tail -- http://127.0.0.1:8080/stream?q=hi
 //! # an LLM API that streams its answer to a POST:
-//! cargo run --release -p sse-core --example tail -- -X POST \
+//! cargo run --release -p sse-core-examples --example tail -- -X POST \
 //!     -H 'Authorization: Bearer ...' -H 'Content-Type: application/json' \
 //!     -d '{"stream": true, ...}' https://api.example.com/v1/chat
 //! ```

@@ -93,7 +93,7 @@ fn decode_reports_limit_errors_and_goes_on() {
 
 #[test]
 fn decode_reads_the_sample_chat_stream() {
-    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/data/chat.sse");
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/chat.sse");
     let out = run("decode", &["--chunk", "7", sample], b"");
     assert!(out.status.success());
     let text = out.stdout;

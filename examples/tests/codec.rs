@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use tokio_util::bytes::BytesMut;
 use tokio_util::codec::{Decoder as _, FramedRead};
 
-#[path = "../examples/codec.rs"]
+#[path = "../codec.rs"]
 #[allow(dead_code)] // the example's `main` and its arguments
 mod codec;
 use codec::SseCodec;
@@ -95,7 +95,7 @@ fn the_sample_body_gives_these_items() {
 fn every_split_and_random_pieces_give_the_one_shot_items() {
     let sample = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/data/chat.sse"
+        "/data/chat.sse"
     ))
     .expect("the sample stream");
     for body in [BODY, &sample] {

@@ -3,7 +3,7 @@
 //! of the stream written by sse-core's encoder.
 //!
 //! ```text
-//! cargo run --release -p sse-core --example chat
+//! cargo run --release -p sse-core-examples --example chat
 //! # then open http://127.0.0.1:8080/ in a browser
 //! ```
 //!
@@ -169,7 +169,7 @@ async fn main() {
     );
     let token_param = token_query.replace('?', "&");
     println!(
-        "chat:   cargo run --release -p sse-core --example tail -- --exit-on done \
+        "chat:   cargo run --release -p sse-core-examples --example tail -- --exit-on done \
          'http://127.0.0.1:{port}/stream?c=demo&q=Hello%20there{token_param}'"
     );
     if args.drop_every == 0 {

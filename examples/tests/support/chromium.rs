@@ -3,13 +3,12 @@
 //! dependency beyond `serde_json`).
 //!
 //! Not part of any crate's library: the browser tests include it as a module
-//! with `#[path = "..."] mod chromium;`: `sse-core/tests/chat.rs` (the chat
+//! with `#[path = "..."] mod chromium;`: `examples/tests/chat.rs` (the chat
 //! example's page), and in the `sse-core-tests` package
 //! `tests/tests/browser.rs` (the encoder's interop with `EventSource`) and
-//! `tests/tests/browser_decoder.rs` (the decoder's). It lives in the sse-core
-//! package so that a packaged sse-core has every file its tests include; in
-//! a subdirectory of `tests/` so that Cargo does not build it as a test of
-//! its own.
+//! `tests/tests/browser_decoder.rs` (the decoder's). It lives in a
+//! subdirectory of `tests/` so that Cargo does not build it as a test of its
+//! own.
 
 // Each test uses only part of this file (the interop test sends no DevTools
 // command), so what one of them leaves unused is not dead.
