@@ -182,6 +182,130 @@ impl<'a> Message<'a> {
     }
 }
 
+/// A [`Message`] that owns its strings: for a stream of messages handed to
+/// an async writer (the frame stream of the `stream` feature) or kept in a
+/// queue past the borrow of its text. Needs the `alloc` feature.
+///
+/// Its fields mean what [`Message`]'s do; [`as_message`](Self::as_message)
+/// borrows it back for [`encode`] and [`encoded_len`].
+///
+/// ```
+/// use sse_core::{Message, OwnedMessage};
+/// let owned = OwnedMessage::new().event_type("token").id(7.to_string()).data("hi");
+/// let mut buf = [0u8; 64];
+/// let n = sse_core::encode(&owned.as_message(), &mut buf)?;
+/// assert_eq!(&buf[..n], b"event: token\nid: 7\ndata: hi\n\n");
+/// assert_eq!(OwnedMessage::from(Message::new().data("hi")), OwnedMessage::new().data("hi"));
+/// # Ok::<(), sse_core::EncodeError>(())
+/// ```
+#[cfg(feature = "alloc")]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct OwnedMessage {
+    /// The data (see [`Message::data`]).
+    pub data: Option<alloc::string::String>,
+    /// The event type (see [`Message::event_type`]).
+    pub event_type: Option<alloc::string::String>,
+    /// The id (see [`Message::id`]).
+    pub id: Option<alloc::string::String>,
+    /// The reconnection time in milliseconds (see [`Message::retry`]).
+    pub retry: Option<u64>,
+}
+
+#[cfg(feature = "alloc")]
+impl OwnedMessage {
+    /// An empty message: it encodes to nothing.
+    ///
+    /// ```
+    /// assert_eq!(sse_core::OwnedMessage::new().as_message(), sse_core::Message::new());
+    /// ```
+    pub const fn new() -> Self {
+        Self {
+            data: None,
+            event_type: None,
+            id: None,
+            retry: None,
+        }
+    }
+
+    /// Sets the data (see [`Message::data`]).
+    ///
+    /// ```
+    /// assert_eq!(sse_core::OwnedMessage::new().data("a\nb").data.as_deref(), Some("a\nb"));
+    /// ```
+    #[must_use]
+    pub fn data(mut self, data: impl Into<alloc::string::String>) -> Self {
+        self.data = Some(data.into());
+        self
+    }
+
+    /// Sets the event type (see [`Message::event_type`]).
+    ///
+    /// ```
+    /// assert_eq!(sse_core::OwnedMessage::new().event_type("done").event_type.as_deref(), Some("done"));
+    /// ```
+    #[must_use]
+    pub fn event_type(mut self, event_type: impl Into<alloc::string::String>) -> Self {
+        self.event_type = Some(event_type.into());
+        self
+    }
+
+    /// Sets the id (see [`Message::id`]).
+    ///
+    /// ```
+    /// assert_eq!(sse_core::OwnedMessage::new().id("17").id.as_deref(), Some("17"));
+    /// ```
+    #[must_use]
+    pub fn id(mut self, id: impl Into<alloc::string::String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the reconnection time in milliseconds (see [`Message::retry`]).
+    ///
+    /// ```
+    /// assert_eq!(sse_core::OwnedMessage::new().retry(3000).retry, Some(3000));
+    /// ```
+    #[must_use]
+    pub const fn retry(mut self, milliseconds: u64) -> Self {
+        self.retry = Some(milliseconds);
+        self
+    }
+
+    /// The message borrowed, for [`encode`], [`encode_to`] and [`encoded_len`].
+    ///
+    /// ```
+    /// let owned = sse_core::OwnedMessage::new().data("x");
+    /// assert_eq!(sse_core::encoded_len(&owned.as_message()), Ok(b"data: x\n\n".len()));
+    /// ```
+    pub fn as_message(&self) -> Message<'_> {
+        Message {
+            data: self.data.as_deref(),
+            event_type: self.event_type.as_deref(),
+            id: self.id.as_deref(),
+            retry: self.retry,
+        }
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl From<Message<'_>> for OwnedMessage {
+    /// The message with its strings copied.
+    ///
+    /// ```
+    /// let owned = sse_core::OwnedMessage::from(sse_core::Message::new().id("1").retry(5));
+    /// assert_eq!((owned.id.as_deref(), owned.retry), (Some("1"), Some(5)));
+    /// ```
+    fn from(message: Message<'_>) -> Self {
+        use alloc::borrow::ToOwned;
+        Self {
+            data: message.data.map(ToOwned::to_owned),
+            event_type: message.event_type.map(ToOwned::to_owned),
+            id: message.id.map(ToOwned::to_owned),
+            retry: message.retry,
+        }
+    }
+}
+
 fn has_line_break(bytes: &[u8]) -> bool {
     memchr::memchr2(b'\r', b'\n', bytes).is_some()
 }
@@ -687,11 +811,20 @@ pub fn encode_to<S: Sink + ?Sized>(
     message: &Message<'_>,
     sink: &mut S,
 ) -> Result<usize, EncodeError> {
+    Plan::new(message)?.emit_whole(sink)
+}
+
+/// Encodes `message` into a sink that `make` creates for the exact length:
+/// one plan, one allocation of the right size for growing sinks.
+#[cfg(feature = "stream")]
+pub(crate) fn encode_exact<T: Sink>(
+    message: &Message<'_>,
+    make: impl FnOnce(usize) -> T,
+) -> Result<T, EncodeError> {
     let plan = Plan::new(message)?;
-    let len = plan.len();
-    checked(sink, len)?;
-    plan.emit(sink).map_err(refused(len))?;
-    Ok(len)
+    let mut sink = make(plan.len());
+    plan.emit_whole(&mut sink)?;
+    Ok(sink)
 }
 
 /// The exact number of bytes [`encode_comment`] writes for `text`.
@@ -745,6 +878,16 @@ impl<'m, 'a> Plan<'m, 'a> {
     #[inline]
     fn len(&self) -> usize {
         count(|counter| self.emit(counter))
+    }
+
+    /// Writes the whole message or, when `sink` has too little room,
+    /// nothing; returns its length.
+    #[inline]
+    fn emit_whole<S: Sink + ?Sized>(&self, sink: &mut S) -> Result<usize, EncodeError> {
+        let len = self.len();
+        checked(sink, len)?;
+        self.emit(sink).map_err(refused(len))?;
+        Ok(len)
     }
 
     /// Writes the message.

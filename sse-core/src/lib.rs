@@ -226,7 +226,7 @@
 //! # Crate features
 //!
 //! All off by default; none adds a default dependency. The crate is always
-//! `no_std`.
+//! `no_std`, though `http-body` needs `std` underneath.
 //!
 //! - `std`: lets `memchr` and `simdutf8` choose their routines by the CPU at
 //!   run time (AVX2 on x86-64), which finds line ends and checks UTF-8 faster
@@ -246,6 +246,15 @@
 //! - `embedded-io-async`: `encode_io_async` and `encode_comment_io_async`
 //!   write into any `embedded_io_async::Write` (Embassy's sockets and UARTs),
 //!   with no allocation; turns on `embedded-io` too.
+//! - `stream`: the [async adapters](stream): `EventStream`, a
+//!   `futures_core::Stream` of owned items over any stream of byte chunks
+//!   (`response.bytes_stream().sse_events()`), and `FrameStream`, a stream
+//!   of `bytes::Bytes` frames from a stream of messages, with a `retry`
+//!   first and keep-alive comments on a timer the caller passes. Still
+//!   `no_std`; turns on `alloc` and `bytes`, and adds `futures-core`.
+//! - `http-body`: `FrameStream` is also an `http_body::Body`, and
+//!   `SseBodyExt::sse_events` decodes any `http_body::Body`. Turns on
+//!   `stream` and `std`.
 //!
 //! # MSRV
 //!
@@ -268,12 +277,16 @@ pub mod field;
 #[doc = include_str!("../SPEC.md")]
 pub mod rules {}
 mod server;
+#[cfg(feature = "stream")]
+pub mod stream;
 mod time;
 mod utf8;
 
 pub use decode::{Decoder, EndOfBody, Event, InlineBuffers, Item, Limits, SliceBuffers, Storage};
 #[cfg(feature = "alloc")]
 pub use decode::{HeapBuffers, OwnedEvent, OwnedItem};
+#[cfg(feature = "alloc")]
+pub use encode::OwnedMessage;
 pub use encode::{
     EventWriter, KEEP_ALIVE, Message, Sink, comment_len, encode, encode_comment, encode_to,
     encoded_len,
