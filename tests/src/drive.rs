@@ -86,3 +86,36 @@ pub fn decode_limited(chunks: &[&[u8]], limits: Limits) -> Outcome {
     decoder.set_limits(limits);
     run(&mut decoder, chunks)
 }
+
+/// Decodes one body, split into `chunks`, through the `stream` feature's
+/// [`EventStream`](sse_core::stream::EventStream) with `limits`, starting
+/// from `initial_id`, on `futures`' executor.
+pub fn decode_stream(chunks: &[&[u8]], initial_id: &str, limits: Limits) -> Outcome {
+    use futures::StreamExt;
+    use sse_core::stream::{EventStream, StreamError};
+    let source = futures::stream::iter(chunks.iter().map(Ok::<_, std::convert::Infallible>));
+    let mut events = EventStream::new(source)
+        .with_limits(limits)
+        .with_last_event_id(initial_id)
+        .expect("valid initial id");
+    let mut items = Vec::new();
+    futures::executor::block_on(async {
+        while let Some(item) = events.next().await {
+            items.push(match item {
+                Ok(sse_core::OwnedItem::Event(event)) => OwnedItem::Event(event),
+                Ok(sse_core::OwnedItem::Retry(ms)) => OwnedItem::Retry(ms),
+                Ok(sse_core::OwnedItem::NoData { last_event_id }) => {
+                    OwnedItem::NoData(last_event_id)
+                }
+                Ok(other) => panic!("unexpected item {other:?}"),
+                Err(StreamError::Decode(error)) => OwnedItem::Error(error.to_string()),
+                Err(error) => panic!("{error:?}"),
+            });
+        }
+    });
+    Outcome {
+        items,
+        last_event_id: events.last_event_id().to_owned(),
+        discarded: events.end_of_body() == Some(EndOfBody::Discarded),
+    }
+}

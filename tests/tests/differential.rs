@@ -7,6 +7,7 @@
 #![cfg(not(miri))]
 
 use proptest::prelude::*;
+use sse_core::Limits;
 use sse_core_tests::{check, drive, naive};
 
 fn piece() -> impl Strategy<Value = Vec<u8>> {
@@ -84,6 +85,30 @@ proptest! {
         cuts in prop::collection::vec(any::<usize>(), 0..8),
     ) {
         check::check_cuts(&body, &cuts);
+    }
+
+    #[test]
+    fn the_stream_adapter_gives_the_decoders_items_for_any_chunking(
+        body in stream(),
+        cuts in prop::collection::vec(any::<usize>(), 0..8),
+        id in "[a-z0-9]{0,3}",
+        small in any::<bool>(),
+    ) {
+        let mut cuts = cuts.into_iter().map(|cut| cut % (body.len() + 1)).collect::<Vec<_>>();
+        cuts.sort_unstable();
+        let chunks = drive::split_at(&body, &cuts);
+        // Small limits too, so that limit errors and the resynchronisation
+        // after them are compared.
+        let limits = if small {
+            Limits::new().max_data(6).max_event_type(3).max_id(3)
+        } else {
+            sse_core::stream::DEFAULT_LIMITS
+        };
+        let mut decoder = drive::big_decoder();
+        decoder.set_limits(limits);
+        decoder.set_last_event_id(&id).unwrap();
+        let expected = drive::run(&mut decoder, &[&body]);
+        prop_assert_eq!(drive::decode_stream(&chunks, &id, limits), expected);
     }
 
     #[test]
