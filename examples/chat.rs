@@ -18,7 +18,12 @@
 //! - `event: done` with the whole answer as data and the next id, written
 //!   token by token with [`EventWriter`];
 //! - a heartbeat comment (`:`) whenever nothing was written for the
-//!   heartbeat interval ([`KeepAlive`]).
+//!   heartbeat interval.
+//!
+//! The response body is sse-core's [`FrameStream`]: it sends `retry` first
+//! and the heartbeats on `tokio::time::sleep`, and is the `http_body::Body`
+//! that axum serves; the events it carries are encoded once per
+//! conversation and sent to each client as they are.
 //!
 //! Every event is kept in the conversation's [`ReplayBuffer`]. A client that
 //! reconnects with `Last-Event-ID` gets exactly the events it missed, then the
@@ -55,13 +60,12 @@
 //! The first line on stdout is `chat: listening on http://127.0.0.1:PORT/`.
 //! `--help` lists the options.
 
-use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -69,9 +73,9 @@ use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use clap::Parser;
 use serde::Deserialize;
+use sse_core::stream::{Frame, FrameStream};
 use sse_core::{
-    EventWriter, Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer, Sink, encode_to,
-    parse_last_event_id,
+    EventWriter, Instant, Message, Replay, ReplayBuffer, Sink, encode_to, parse_last_event_id,
 };
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -357,10 +361,8 @@ async fn stream(
         .and_then(|value| parse_last_event_id(value.as_bytes()));
     let tag = format!("[{key}]");
 
-    // The start of the body: `retry`, and `reset` when the client's place is
-    // lost.
+    // `reset` at the start of the body when the client's place is lost.
     let mut head = Out::default();
-    encode_to(&Message::new().retry(app.args.retry_ms), &mut head).ok();
     let source = match &app.redis {
         None => match local_place(&app, &key, &question, last_event_id, &tag, &mut head) {
             Some(source) => source,
@@ -377,7 +379,8 @@ async fn stream(
                 // after `retry` with its Last-Event-ID.
                 Err(e) => {
                     encode_server_error(&tag, &e, &mut head);
-                    return event_stream(Body::from(head.0));
+                    let error = futures_util::stream::iter([Frame::Encoded(head.0.into())]);
+                    return event_stream(FrameStream::new(error).retry(app.args.retry_ms));
                 }
             }
         }
@@ -385,32 +388,40 @@ async fn stream(
 
     let open = app.streams.fetch_add(1, Ordering::Relaxed) + 1;
     app.peak_streams.fetch_max(open, Ordering::Relaxed);
-    let keep_alive = KeepAlive::new(app.args.heartbeat_ms, app.now());
-    let stream = EventStream {
+    let (retry_ms, heartbeat) = (
+        app.args.retry_ms,
+        Duration::from_millis(app.args.heartbeat_ms),
+    );
+    let answer = Answer {
         app,
         source,
         tag,
         written: 0,
-        keep_alive,
-        head: Some(head.0.into()),
+        head: (!head.0.is_empty()).then(|| head.0.into()),
         ended: false,
     };
-    let body = futures_util::stream::unfold(stream, |mut stream| async move {
-        let chunk = stream.next_chunk().await?;
-        Some((Ok::<_, Infallible>(chunk), stream))
+    // The events, already encoded, as the adapter's frames.
+    let events = futures_util::stream::unfold(answer, |mut answer| async move {
+        let chunk = answer.next_chunk().await?;
+        Some((Frame::Encoded(chunk), answer))
     });
-    event_stream(Body::from_stream(body))
+    let body = FrameStream::new(events)
+        .retry(retry_ms)
+        .keep_alive(heartbeat, tokio::time::sleep);
+    event_stream(body)
 }
 
 /// A `200` event-stream response with `body`.
-fn event_stream(body: Body) -> Response {
+fn event_stream(
+    body: impl HttpBody<Data = Bytes, Error = sse_core::EncodeError> + Send + 'static,
+) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-store"),
             (HeaderName::from_static("x-accel-buffering"), "no"),
         ],
-        body,
+        Body::new(body),
     )
         .into_response()
 }
@@ -534,17 +545,16 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuer
         .into_response()
 }
 
-/// One client's stream: the body of its response. Dropping it (the client
-/// went away, or the body ended) ends the stream.
-struct EventStream {
+/// One client's answer: the events of its response body. Dropping it (the
+/// client went away, or the body ended) ends the stream.
+struct Answer {
     app: Arc<App>,
     source: Source,
     /// `[conversation]`, for the log.
     tag: String,
     /// Events written on this connection, for --drop-every.
     written: u64,
-    keep_alive: KeepAlive,
-    /// `retry` (and `reset`), sent first.
+    /// `reset`, sent first when the client's place was lost.
     head: Option<Bytes>,
     ended: bool,
 }
@@ -574,8 +584,8 @@ enum Step {
     Failed(Vec<u8>),
 }
 
-impl EventStream {
-    /// The next bytes of the body; `None` at its end.
+impl Answer {
+    /// The next events of the body, encoded; `None` at its end.
     async fn next_chunk(&mut self) -> Option<Bytes> {
         if let Some(head) = self.head.take() {
             return Some(head);
@@ -591,15 +601,11 @@ impl EventStream {
                 }
                 Source::Redis(follower) => {
                     let (app, tag) = (&self.app, &self.tag);
-                    let until = self.keep_alive.poll_timeout();
-                    follower.step(app, tag, &mut self.written, now, until).await
+                    follower.step(app, tag, &mut self.written, now).await
                 }
             };
             match step {
-                Step::Send(bytes) => {
-                    self.keep_alive.sent(now);
-                    return Some(bytes.into());
-                }
+                Step::Send(bytes) => return Some(bytes.into()),
                 Step::Lost(mut bytes, id) => {
                     // As if the connection died while the event was on its
                     // way: half of it is written, then the response ends.
@@ -620,15 +626,8 @@ impl EventStream {
                     self.ended = true;
                     return Some(bytes.into());
                 }
-                Step::Wait(at) => {
-                    let wake = at.min(self.keep_alive.poll_timeout());
-                    tokio::time::sleep_until(self.app.deadline(wake)).await;
-                    let now = self.app.now();
-                    if self.keep_alive.is_due(now) {
-                        self.keep_alive.sent(now);
-                        return Some(Bytes::from_static(KEEP_ALIVE));
-                    }
-                }
+                // The adapter sends heartbeats while this waits.
+                Step::Wait(at) => tokio::time::sleep_until(self.app.deadline(at)).await,
             }
         }
     }
@@ -672,7 +671,7 @@ impl EventStream {
     }
 }
 
-impl Drop for EventStream {
+impl Drop for Answer {
     fn drop(&mut self) {
         self.app.streams.fetch_sub(1, Ordering::Relaxed);
         if !self.ended {

@@ -32,11 +32,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use sse_core::client::{Client, Output, ReadyState, Reconnect};
-use sse_core::{Decoder, Instant, Item, Limits, SliceBuffers, Storage};
+use sse_core::stream::{EventStream, StreamError};
+use sse_core::{Decoder, HeapBuffers, Instant, Limits, OwnedItem, Storage};
 
 /// The options.
 #[derive(Parser, Debug)]
@@ -153,15 +155,13 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .build()
         .map_err(|e| format!("cannot set up HTTP: {}", error_chain(&e)))?;
 
-    // The decoder's buffers on the heap: with the default 64 MiB of data,
-    // only the pages a long event touches are ever mapped.
+    // The decoder's buffers on the heap, grown as events need, up to the
+    // limits.
     let limits = Limits::new()
         .max_event_type(MAX_EVENT_TYPE)
         .max_id(MAX_ID)
         .max_data(args.max_data);
-    let mut memory = vec![0u8; MAX_EVENT_TYPE + 3 * MAX_ID + args.max_data];
-    let buffers = SliceBuffers::new(&mut memory, limits).map_err(|e| e.to_string())?;
-    let mut decoder = Decoder::with_storage(buffers).with_comments(args.comments);
+    let mut decoder = Decoder::with_storage(HeapBuffers::new(limits)).with_comments(args.comments);
     if let Some(id) = &args.last_event_id {
         decoder
             .set_last_event_id(id)
@@ -393,72 +393,93 @@ impl Printer {
         }
     }
 
-    /// Feeds the body to the client and prints what it decodes.
-    async fn body<S: Storage>(
+    /// Decodes the body with the client's decoder, through sse-core's
+    /// stream adapter, and prints the items.
+    async fn body(
         &mut self,
-        client: &mut Client<S>,
-        mut response: reqwest::Response,
+        client: &mut Client<HeapBuffers>,
+        response: reqwest::Response,
         read_timeout: Option<Duration>,
     ) -> Result<BodyEnd, String> {
         self.comment.clear();
         self.comment_too_long = false;
-        loop {
+        // The body's chunks, failing when none comes for `read_timeout`.
+        let chunks = futures_util::stream::unfold(response, move |mut response| async move {
             let chunk = match within(read_timeout, response.chunk()).await {
-                None => {
-                    return Ok(BodyEnd::Failed(format!(
-                        "nothing received for {} ms",
-                        read_timeout.unwrap_or_default().as_millis()
-                    )));
-                }
-                Some(Err(e)) => return Ok(BodyEnd::Failed(error_chain(&e))),
-                Some(Ok(None)) => return Ok(BodyEnd::Clean),
-                Some(Ok(Some(chunk))) => chunk,
+                None => Err(format!(
+                    "nothing received for {} ms",
+                    read_timeout.unwrap_or_default().as_millis()
+                )),
+                Some(Err(e)) => Err(error_chain(&e)),
+                Some(Ok(chunk)) => Ok(chunk?),
             };
-            let mut input = &chunk[..];
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            while let Some(item) = client.handle_body(&mut input) {
-                let line = match item {
-                    Ok(Item::Event(event)) => {
-                        self.events += 1;
-                        let stop = self.exit_on.as_deref() == Some(event.event_type())
-                            || self.events >= self.max_events;
-                        let line = serde_json::to_string(&EventLine {
-                            event_type: event.event_type(),
-                            data: event.data(),
-                            last_event_id: event.last_event_id(),
-                        });
-                        print(&mut out, &line.map_err(|e| e.to_string())?)?;
-                        if stop {
-                            return Ok(BodyEnd::Stop);
-                        }
+            Some((chunk, response))
+        });
+        // The decoder goes to the adapter for this body and comes back with
+        // the last event ID and `retry` for the client's reconnection (R35).
+        let decoder = std::mem::replace(
+            client.decoder_mut(),
+            Decoder::with_storage(HeapBuffers::new(Limits::new())),
+        );
+        let mut items = EventStream::with_decoder(chunks, decoder);
+        let end = self.print_items(&mut items).await;
+        *client.decoder_mut() = items.into_decoder();
+        end
+    }
+
+    /// Prints the items of one body.
+    async fn print_items<S>(&mut self, items: &mut EventStream<S>) -> Result<BodyEnd, String>
+    where
+        EventStream<S>: futures_util::Stream<Item = Result<OwnedItem, StreamError<String>>>,
+        S: futures_util::TryStream,
+    {
+        let stdout = std::io::stdout();
+        while let Some(item) = items.next().await {
+            let line = match item {
+                Ok(OwnedItem::Event(event)) => {
+                    self.events += 1;
+                    let stop = self.exit_on.as_deref() == Some(&event.event_type)
+                        || self.events >= self.max_events;
+                    let line = serde_json::to_string(&EventLine {
+                        event_type: &event.event_type,
+                        data: &event.data,
+                        last_event_id: &event.last_event_id,
+                    });
+                    print(&mut stdout.lock(), &line.map_err(|e| e.to_string())?)?;
+                    if stop {
+                        return Ok(BodyEnd::Stop);
+                    }
+                    continue;
+                }
+                Ok(OwnedItem::Retry(ms)) => serde_json::json!({ "retry": ms }),
+                Ok(OwnedItem::Comment { text, end_of_line }) => {
+                    let room = self.max_comment.saturating_sub(self.comment.len());
+                    self.comment_too_long |= text.len() > room;
+                    self.comment
+                        .extend_from_slice(&text[..text.len().min(room)]);
+                    if !end_of_line {
                         continue;
                     }
-                    Ok(Item::Retry(ms)) => serde_json::json!({ "retry": ms }),
-                    Ok(Item::Comment { text, end_of_line }) => {
-                        let room = self.max_comment.saturating_sub(self.comment.len());
-                        self.comment_too_long |= text.len() > room;
-                        self.comment
-                            .extend_from_slice(&text[..text.len().min(room)]);
-                        if !end_of_line {
-                            continue;
-                        }
-                        let line = if std::mem::take(&mut self.comment_too_long) {
-                            serde_json::json!({ "error": format!(
-                                "comment longer than the limit of {} bytes", self.max_comment
-                            ) })
-                        } else {
-                            serde_json::json!({ "comment": String::from_utf8_lossy(&self.comment) })
-                        };
-                        self.comment.clear();
-                        line
-                    }
-                    Ok(_) => continue,
-                    Err(error) => serde_json::json!({ "error": error.to_string() }),
-                };
-                print(&mut out, &line.to_string())?;
-            }
+                    let line = if std::mem::take(&mut self.comment_too_long) {
+                        serde_json::json!({ "error": format!(
+                            "comment longer than the limit of {} bytes", self.max_comment
+                        ) })
+                    } else {
+                        serde_json::json!({ "comment": String::from_utf8_lossy(&self.comment) })
+                    };
+                    self.comment.clear();
+                    line
+                }
+                Ok(_) => continue,
+                Err(StreamError::Decode(error)) => {
+                    serde_json::json!({ "error": error.to_string() })
+                }
+                Err(StreamError::Body(message)) => return Ok(BodyEnd::Failed(message)),
+                Err(error) => return Ok(BodyEnd::Failed(error.to_string())),
+            };
+            print(&mut stdout.lock(), &line.to_string())?;
         }
+        Ok(BodyEnd::Clean)
     }
 }
 

@@ -17,8 +17,8 @@ use std::time::Duration;
 use benches::alloc::{AllocationReport, Allocations, Counting};
 use benches::clock::Clock;
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, PbSseCore, Russe, SseParse,
-    SseStream, Sseer,
+    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, OursStream, PbSseCore,
+    Russe, SseParse, SseStream, Sseer,
 };
 use benches::{Contender, Counter, Input, Summary, Workload, workloads};
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput};
@@ -143,6 +143,7 @@ fn decode(c: &mut Criterion<Clock>) {
     for piece in [4096, 7] {
         let mut group = Group::new(c, &llm, Some(piece));
         group.contender(&mut ours);
+        group.contender(OursStream);
         group.field_layer();
         group.contender(Naive::default());
         group.peers();
@@ -158,6 +159,7 @@ fn decode(c: &mut Criterion<Clock>) {
     ] {
         let mut group = Group::new(c, &workload, Some(4096));
         group.contender(&mut ours);
+        group.contender(OursStream);
         group.field_layer();
         group.contender(Naive::default());
         group.peers();

@@ -175,6 +175,30 @@ impl Contender for Ours {
     }
 }
 
+/// Our client adapter (feature `stream`): `EventStream` over a stream of
+/// [`Bytes`] pieces, handing out owned items, as an async client uses it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OursStream;
+
+impl Contender for OursStream {
+    fn name(&self) -> &'static str {
+        "ours-stream"
+    }
+
+    fn run<S: Sink>(&mut self, input: &Input, sink: &mut S) {
+        use sse_core::stream::SseStreamExt;
+        let limits = Limits::new()
+            .max_data(DATA_CAPACITY)
+            .max_event_type(64)
+            .max_id(128);
+        each_item(input.stream().sse_events().with_limits(limits), |item| {
+            if let sse_core::OwnedItem::Event(event) = item.expect("sse-core stream") {
+                sink.event(&event.event_type, &event.data, &event.last_event_id);
+            }
+        });
+    }
+}
+
 /// Our event layer over caller-supplied heap memory (`SliceBuffers`), for
 /// events larger than [`Ours`] holds (W6).
 pub struct OursSlice {

@@ -3,8 +3,8 @@
 
 use benches::alloc::{Allocations, Counting};
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, PbSseCore, Russe, SseParse,
-    SseStream, Sseer,
+    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, OursStream, PbSseCore,
+    Russe, SseParse, SseStream, Sseer,
 };
 use benches::{Contender, Input, Summary, Workload, workloads};
 
@@ -41,6 +41,7 @@ fn every_contender_decodes_every_workload() {
         for piece in [4096, 7] {
             check(&mut Ours::new(), &workload, piece);
             check(&mut OursSlice::new(200_000), &workload, piece);
+            check(&mut OursStream, &workload, piece);
             check(&mut Naive::default(), &workload, piece);
             check(&mut SseStream, &workload, piece);
             check(&mut EventsourceStream, &workload, piece);

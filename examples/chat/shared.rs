@@ -416,21 +416,20 @@ pub(crate) struct Follower {
 }
 
 impl Follower {
-    /// What the stream does next; waits in `XREAD BLOCK` (not past `until`,
-    /// the next heartbeat) when there is nothing to write.
+    /// What the stream does next; waits in `XREAD BLOCK` when there is
+    /// nothing to write (the response body sends heartbeats meanwhile).
     pub(crate) async fn step(
         &mut self,
         app: &Arc<App>,
         tag: &str,
         written: &mut u64,
         now: Instant,
-        until: Instant,
     ) -> Step {
         if self.pending.is_empty() {
             if self.finished {
                 return Step::Finished;
             }
-            if let Err(e) = self.read(app, tag, now, until).await {
+            if let Err(e) = self.read(app, tag).await {
                 let mut out = Out::default();
                 encode_server_error(tag, &e, &mut out);
                 return Step::Failed(out.0);
@@ -463,20 +462,10 @@ impl Follower {
     }
 
     /// Reads the entries after `last_id` into `pending`, waiting up to
-    /// [`REFRESH`] (and not past `until`) for them. When none came, takes
-    /// over generating if no instance does.
-    async fn read(
-        &mut self,
-        app: &Arc<App>,
-        tag: &str,
-        now: Instant,
-        until: Instant,
-    ) -> RedisResult<()> {
-        // `BLOCK 0` would wait for ever.
-        let block = until
-            .as_millis()
-            .saturating_sub(now.as_millis())
-            .clamp(1, REFRESH.as_millis() as u64);
+    /// [`REFRESH`] for them. When none came, takes over generating if no
+    /// instance does.
+    async fn read(&mut self, app: &Arc<App>, tag: &str) -> RedisResult<()> {
+        let block = REFRESH.as_millis() as u64;
         let reply: Option<StreamReadReply> = redis::cmd("XREAD")
             .arg("BLOCK")
             .arg(block)

@@ -1,23 +1,22 @@
-//! The `codec` example's `tokio_util::codec::Decoder`: driven by hand with
+//! The `codec` example: its decoding (sse-core's `EventStream` adapter) fed
 //! bodies in every split and in random pieces (the same items as decoding
-//! the body at once), through `FramedRead`, and its `main`'s loop against a
-//! server on loopback.
+//! the body at once), over a channel that stays open, and its `main`'s loop
+//! against a server on loopback.
 
+use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::thread;
 use std::time::Duration;
 
+use futures_util::{FutureExt, StreamExt, stream};
 use serde_json::{Value, json};
+use sse_core::stream::{EventStream, StreamError};
 use sse_core::{DecodeError, Decoder, HeapBuffers, Item, Limits, OwnedEvent, OwnedItem};
-use tokio::io::AsyncWriteExt;
-use tokio_util::bytes::BytesMut;
-use tokio_util::codec::{Decoder as _, FramedRead};
 
 #[path = "../codec.rs"]
 #[allow(dead_code)] // the example's `main` and its arguments
 mod codec;
-use codec::SseCodec;
 
 type Decoded = Result<OwnedItem, DecodeError>;
 
@@ -55,23 +54,31 @@ fn one_shot(body: &[u8], limits: Limits) -> Vec<Decoded> {
     items
 }
 
-/// The pieces fed to the codec as `FramedRead` feeds it: `decode` until
-/// `None` after each piece, then `decode_eof` until `None`.
-fn through_codec<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, limits: Limits) -> Vec<Decoded> {
-    let mut codec = SseCodec::new(limits);
-    let mut src = BytesMut::new();
-    let mut items = Vec::new();
-    for piece in pieces {
-        src.extend_from_slice(piece);
-        while let Some(item) = codec.decode(&mut src).unwrap() {
-            items.push(item);
-        }
-        assert!(src.is_empty(), "`None` leaves nothing in `src`");
-    }
-    while let Some(item) = codec.decode_eof(&mut src).unwrap() {
-        items.push(item);
-    }
+/// The items of `stream`, which never waits (its source is ready).
+fn ready_items<
+    S: futures_util::Stream<Item = Result<OwnedItem, StreamError<E>>> + Unpin,
+    E: std::fmt::Debug,
+>(
+    stream: S,
+) -> Vec<Decoded> {
+    let items = stream
+        .collect::<Vec<_>>()
+        .now_or_never()
+        .expect("never pending");
     items
+        .into_iter()
+        .map(|item| match item {
+            Ok(item) => Ok(item),
+            Err(StreamError::Decode(error)) => Err(error),
+            Err(error) => panic!("{error:?}"),
+        })
+        .collect()
+}
+
+/// The pieces as one body, decoded by the example's adapter.
+fn through_stream<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, limits: Limits) -> Vec<Decoded> {
+    let chunks = stream::iter(pieces.into_iter().map(Ok::<_, Infallible>));
+    ready_items(EventStream::new(chunks).with_limits(limits))
 }
 
 #[test]
@@ -93,22 +100,19 @@ fn the_sample_body_gives_these_items() {
 
 #[test]
 fn every_split_and_random_pieces_give_the_one_shot_items() {
-    let sample = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/chat.sse"
-    ))
-    .expect("the sample stream");
+    let sample = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/chat.sse"))
+        .expect("the sample stream");
     for body in [BODY, &sample] {
         let expected = one_shot(body, limits());
-        assert_eq!(through_codec([body], limits()), expected, "at once");
+        assert_eq!(through_stream([body], limits()), expected, "at once");
         assert_eq!(
-            through_codec(body.chunks(1), limits()),
+            through_stream(body.chunks(1), limits()),
             expected,
             "a byte at a time"
         );
         for at in 0..=body.len() {
             let (a, b) = body.split_at(at);
-            assert_eq!(through_codec([a, b], limits()), expected, "split at {at}");
+            assert_eq!(through_stream([a, b], limits()), expected, "split at {at}");
         }
         // xorshift64: random pieces of 1 to 32 bytes, the same on every run.
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
@@ -123,7 +127,7 @@ fn every_split_and_random_pieces_give_the_one_shot_items() {
                 pieces.push(piece);
                 rest = tail;
             }
-            assert_eq!(through_codec(pieces, limits()), expected, "round {round}");
+            assert_eq!(through_stream(pieces, limits()), expected, "round {round}");
         }
     }
 }
@@ -138,52 +142,51 @@ fn decoding_goes_on_after_a_limit_error() {
     let limits = Limits::new().max_data(4);
     for at in 0..=body.len() {
         let (a, b) = body.split_at(at);
-        assert_eq!(through_codec([a, b], limits), expected, "split at {at}");
+        assert_eq!(through_stream([a, b], limits), expected, "split at {at}");
     }
 }
 
 #[test]
-fn decode_eof_discards_an_incomplete_event_and_the_next_body_starts_afresh() {
-    let mut codec = SseCodec::new(limits());
-    let mut src = BytesMut::from(&b"id: 1\ndata: a\n\nid: 2\ndata: cut"[..]);
-    // Without a `decode` first, as after the last read.
-    assert_eq!(
-        codec.decode_eof(&mut src).unwrap(),
-        Some(event("message", "a", "1"))
-    );
-    assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
-    assert!(src.is_empty());
+fn the_end_discards_an_incomplete_event_and_the_next_body_starts_afresh() {
+    let chunks = stream::iter([Ok::<_, Infallible>(
+        &b"id: 1\ndata: a\n\nid: 2\ndata: cut"[..],
+    )]);
+    let mut items = EventStream::new(chunks).with_limits(limits());
+    assert_eq!(ready_items(&mut items), [event("message", "a", "1")]);
     // A new body: neither `cut` nor id 2 carries over, the last event ID does.
-    src.extend_from_slice(b"\xEF\xBB\xBF\ndata: b\n\n");
-    assert_eq!(
-        codec.decode(&mut src).unwrap(),
-        Some(event("message", "b", "1"))
-    );
-    assert_eq!(codec.decode_eof(&mut src).unwrap(), None);
+    let chunks = stream::iter([Ok::<_, Infallible>(&b"\xEF\xBB\xBF\ndata: b\n\n"[..])]);
+    let items = EventStream::with_decoder(chunks, items.into_decoder());
+    assert_eq!(ready_items(items), [event("message", "b", "1")]);
 }
 
 #[tokio::test]
-async fn framed_read_goes_on_after_a_limit_error_without_more_input() {
-    let (mut writer, reader) = tokio::io::duplex(1024);
-    let codec = SseCodec::new(Limits::new().max_data(4));
-    let mut items = FramedRead::new(reader, codec);
+async fn decoding_goes_on_after_a_limit_error_without_more_input() {
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Result<&[u8], Infallible>>(1);
+    let chunks = stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    let mut items = EventStream::new(chunks).with_limits(Limits::new().max_data(4));
     let read = async {
-        writer
-            .write_all(b"data: 0123456789\n\ndata: fits\n\n")
+        sender
+            .send(Ok(b"data: 0123456789\n\ndata: fits\n\n"))
             .await
             .unwrap();
-        // The writer stays open: `fits` must come from what was read already.
-        let first = futures_util::StreamExt::next(&mut items).await;
-        let second = futures_util::StreamExt::next(&mut items).await;
-        (first.unwrap().unwrap(), second.unwrap().unwrap())
+        // The sender stays open: `fits` must come from what was read already.
+        (items.next().await.unwrap(), items.next().await.unwrap())
     };
     let (first, second) = tokio::time::timeout(WATCHDOG, read)
         .await
         .expect("both items within the watchdog");
-    assert_eq!(first, Err(DecodeError::DataTooLong { limit: 4 }));
-    assert_eq!(second, event("message", "fits", ""));
-    drop(writer);
-    assert!(futures_util::StreamExt::next(&mut items).await.is_none());
+    assert_eq!(
+        first,
+        Err(StreamError::Decode(DecodeError::DataTooLong { limit: 4 }))
+    );
+    assert_eq!(
+        second.map_err(|e| e.decode().unwrap()),
+        event("message", "fits", "")
+    );
+    drop(sender);
+    assert!(items.next().await.is_none());
 }
 
 /// Serves one request on loopback: `status`, then the body in 7-byte writes.
