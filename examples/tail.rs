@@ -20,7 +20,18 @@
 //! ```
 //!
 //! The same request (method, headers, body) is sent again on every
-//! reconnection. Redirects (301, 302, 303, 307, 308) are followed at once as
+//! reconnection, as an `EventSource` would; `--once` never reconnects, and
+//! `--exit-on-data '[DONE]'` stops at a model API's end marker, so that a
+//! paid question is asked once:
+//!
+//! ```text
+//! cargo run --release -p sse-core-examples --example tail -- --once --exit-on-data '[DONE]' \
+//!     -H "Authorization: Bearer $OPENAI_API_KEY" -H 'Content-Type: application/json' \
+//!     -d '{"model": "gpt-4o-mini", "stream": true, "messages": [{"role": "user", "content": "Hi"}]}' \
+//!     https://api.openai.com/v1/chat/completions
+//! ```
+//!
+//! Otherwise the stream is followed until it closes for good. Redirects (301, 302, 303, 307, 308) are followed at once as
 //! `fetch` follows them (a 303, and a 301 or 302 of a POST, become a GET
 //! without body; credentials are not sent to another origin), and a
 //! reconnection goes to the last redirect target. A redirect with an empty
@@ -38,7 +49,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use sse_core::client::{Client, Output, ReadyState, Reconnect};
 use sse_core::stream::{EventStream, StreamError};
-use sse_core::{Decoder, HeapBuffers, Instant, Limits, OwnedItem, Storage};
+use sse_core::{Decoder, EndOfBody, HeapBuffers, Instant, Limits, OwnedItem, Storage};
 
 /// The options.
 #[derive(Parser, Debug)]
@@ -78,6 +89,15 @@ struct Args {
     /// Stop after the first event of this type.
     #[arg(long, value_name = "TYPE")]
     exit_on: Option<String>,
+    /// Stop after the first event whose data is exactly TEXT (e.g. `[DONE]`).
+    #[arg(long, value_name = "TEXT")]
+    exit_on_data: Option<String>,
+    /// Do not reconnect: exit when the body ends, with status 0 after a
+    /// clean end (or a 204) and 1 on any failure (an error status, a broken
+    /// connection, a body that ends in the middle of an event). For a request that must
+    /// not be sent twice, such as a paid model's answer.
+    #[arg(long)]
+    once: bool,
     /// Stop after N events.
     #[arg(long, value_name = "N")]
     max_events: Option<u64>,
@@ -203,6 +223,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             Ok(response) => response,
             Err(FetchError::Network(message)) => {
                 eprintln!("tail: {message}");
+                if args.once {
+                    return Ok(ExitCode::FAILURE);
+                }
                 client.handle_network_error(now());
                 continue;
             }
@@ -214,19 +237,34 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             }
         };
         let content_type = response.headers().get(header::CONTENT_TYPE);
-        client.handle_response(
-            response.status().as_u16(),
-            content_type.map(HeaderValue::as_bytes),
-        );
+        let status = response.status();
+        client.handle_response(status.as_u16(), content_type.map(HeaderValue::as_bytes));
         pump(&mut client, &mut state);
         if client.ready_state() != ReadyState::Open {
+            if args.once {
+                // 204 is the server's "no more": not a failure.
+                let done = status == StatusCode::NO_CONTENT;
+                return Ok(if done {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                });
+            }
             continue;
         }
         match printer.body(&mut client, response, read_timeout).await? {
             BodyEnd::Stop => return Ok(ExitCode::SUCCESS),
-            BodyEnd::Clean => client.handle_end_of_body(now()),
+            BodyEnd::Clean if args.once => return Ok(ExitCode::SUCCESS),
+            BodyEnd::Cut if args.once => {
+                eprintln!("tail: the body ended in the middle of an event");
+                return Ok(ExitCode::FAILURE);
+            }
+            BodyEnd::Clean | BodyEnd::Cut => client.handle_end_of_body(now()),
             BodyEnd::Failed(message) => {
                 eprintln!("tail: {message}");
+                if args.once {
+                    return Ok(ExitCode::FAILURE);
+                }
                 client.handle_network_error(now());
             }
         }
@@ -355,9 +393,11 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 
 /// How a body ended.
 enum BodyEnd {
-    /// `--exit-on` or `--max-events` was met.
+    /// `--exit-on`, `--exit-on-data` or `--max-events` was met.
     Stop,
     Clean,
+    /// The body ended in the middle of an event (dropped, R34).
+    Cut,
     Failed(String),
 }
 
@@ -372,6 +412,7 @@ struct EventLine<'a> {
 /// Writes what the client decodes as JSON Lines.
 struct Printer {
     exit_on: Option<String>,
+    exit_on_data: Option<String>,
     max_events: u64,
     events: u64,
     max_comment: usize,
@@ -385,6 +426,7 @@ impl Printer {
     fn new(args: &Args) -> Self {
         Self {
             exit_on: args.exit_on.clone(),
+            exit_on_data: args.exit_on_data.clone(),
             max_events: args.max_events.unwrap_or(u64::MAX),
             events: 0,
             max_comment: args.max_data,
@@ -439,6 +481,7 @@ impl Printer {
                 Ok(OwnedItem::Event(event)) => {
                     self.events += 1;
                     let stop = self.exit_on.as_deref() == Some(&event.event_type)
+                        || self.exit_on_data.as_deref() == Some(&event.data)
                         || self.events >= self.max_events;
                     let line = serde_json::to_string(&EventLine {
                         event_type: &event.event_type,
@@ -479,7 +522,10 @@ impl Printer {
             };
             print(&mut stdout.lock(), &line.to_string())?;
         }
-        Ok(BodyEnd::Clean)
+        Ok(match items.end_of_body() {
+            Some(EndOfBody::Discarded) => BodyEnd::Cut,
+            _ => BodyEnd::Clean,
+        })
     }
 }
 

@@ -524,3 +524,112 @@ fn tail_rejects_bad_options() {
         assert!(out.stderr.contains(expected), "{args:?}: {}", out.stderr);
     }
 }
+
+#[path = "support/upstream.rs"]
+mod upstream;
+
+/// `tail -X POST -d ... --once --exit-on-data '[DONE]'` against a model API:
+/// every chunk printed, one call, exit 0; and each failure exits 1 after
+/// one call.
+#[test]
+fn tail_once_asks_a_model_once() {
+    let tokens = ["Hel", "lo", ",", " world", "!\n", "😀"];
+    let question =
+        r#"{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"Hi"}]}"#;
+    for crlf in [false, true] {
+        let upstream = upstream::Upstream::start(upstream::Script::Answer {
+            tokens: tokens.iter().map(|t| (*t).to_owned()).collect(),
+            crlf,
+            piece: 5,
+            pace: Duration::from_millis(2),
+        });
+        let url = upstream.completions_url();
+        let out = tail(&[
+            "--once",
+            "--exit-on-data",
+            "[DONE]",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            question,
+            &url,
+        ]);
+        assert!(out.status.success(), "{}", out.stderr);
+        let lines: Vec<serde_json::Value> = out
+            .stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines[0], serde_json::json!({ "retry": 3000 }));
+        let content: String = lines[1..]
+            .iter()
+            .filter_map(|line| {
+                serde_json::from_str::<serde_json::Value>(line["data"].as_str()?).ok()
+            })
+            .filter_map(|chunk| Some(chunk["choices"][0]["delta"]["content"].as_str()?.to_owned()))
+            .collect();
+        assert_eq!(content, tokens.concat(), "crlf {crlf}");
+        assert_eq!(lines.last().unwrap()["data"], "[DONE]");
+        assert_eq!(upstream.calls(), 1, "crlf {crlf}");
+        assert_eq!(upstream.requests()[0]["messages"][0]["content"], "Hi");
+    }
+
+    // Without --exit-on-data, the clean end of the body ends it: no second call.
+    let upstream = upstream::Upstream::start(upstream::Script::answer(&["a", "b"]));
+    let out = tail(&["--once", "-d", question, &upstream.completions_url()]);
+    assert!(out.status.success(), "{}", out.stderr);
+    assert!(
+        out.stdout
+            .ends_with("\"data\":\"[DONE]\",\"last_event_id\":\"\"}\n"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(upstream.calls(), 1);
+
+    // Failures: a broken body, an error status, a body that ends in the
+    // middle of an event, nothing listening.
+    let broken = upstream::Script::BreakAfter {
+        tokens: vec!["a".into(), "b".into(), "c".into()],
+        after: 2,
+    };
+    for script in [broken, upstream::Script::Status(401, "bad key".into())] {
+        let upstream = upstream::Upstream::start(script.clone());
+        let out = tail(&[
+            "--once",
+            "--exit-on-data",
+            "[DONE]",
+            "-d",
+            question,
+            &upstream.completions_url(),
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{script:?}: {}", out.stderr);
+        assert_eq!(upstream.calls(), 1, "{script:?}");
+    }
+    let (cut, port) = listener();
+    let cut_off = serve(
+        vec![cut],
+        vec![Step::Reply(0, stream("data: {\"choices\""))],
+    );
+    let out = tail(&[
+        "--once",
+        "-d",
+        question,
+        &format!("http://127.0.0.1:{port}/v1/chat/completions"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("in the middle of an event"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(cut_off.join().unwrap().len(), 1);
+    let (closed, port) = listener();
+    drop(closed);
+    let out = tail(&[
+        "--once",
+        "-d",
+        question,
+        &format!("http://127.0.0.1:{port}/v1/chat/completions"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", out.stderr);
+}
