@@ -2,7 +2,9 @@
 //! bodies, `retry`, `Last-Event-ID` on reconnection (R39), the incomplete
 //! event dropped at the end of a body (R34), 204 ending it for good (R41);
 //! its options (`-H`, `-X`, `-d`, `--last-event-id`, `--retry-ms`,
-//! `--read-timeout-ms`, `--comments`, `--max-data`); and redirects (R43).
+//! `--read-timeout-ms`, `--comments`, `--max-data`, `--once`,
+//! `--exit-on-data`, the last two against a fake model API); and redirects
+//! (R43).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
