@@ -56,7 +56,6 @@
 //! `--help` lists the options.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -66,7 +65,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use clap::Parser;
 use serde::Deserialize;
 use sse_core::{
@@ -78,6 +76,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 /// `--redis`: conversations in Redis Streams, shared by instances.
 #[path = "chat/shared.rs"]
 mod shared;
+
+/// Limits, connection accounting, log escaping.
+#[path = "chat/guard.rs"]
+mod guard;
+use guard::Untrusted;
 
 /// The page, served at `/`.
 const PAGE: &str = include_str!("chat/index.html");
@@ -124,6 +127,8 @@ struct Args {
     /// shared by every instance started with the same URL.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
+    #[command(flatten)]
+    limits: guard::Limits,
 }
 
 fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
@@ -182,11 +187,13 @@ async fn main() {
         );
     }
 
+    guard::raise_open_files(args.limits.max_connections);
+    let connections = Arc::new(guard::Gauge::default());
     let app = Arc::new(App {
         started: tokio::time::Instant::now(),
         conversations: Mutex::new(Conversations::default()),
-        streams: AtomicUsize::new(0),
-        peak_streams: AtomicUsize::new(0),
+        connections: Arc::clone(&connections),
+        streams: Arc::new(guard::Gauge::default()),
         redis,
         args: args.clone(),
     });
@@ -216,14 +223,7 @@ async fn main() {
                 .max_age(Duration::from_secs(600)),
         );
     }
-    // Tokens are small writes: send each at once.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    if let Err(e) = axum::serve(listener, router).await {
-        eprintln!("chat: {e}");
-        std::process::exit(1);
-    }
+    guard::serve(listener, router, &args.limits, connections).await;
 }
 
 // ---------------------------------------------------------------------------
@@ -234,9 +234,10 @@ struct App {
     /// The epoch of the [`Instant`]s given to sse-core.
     started: tokio::time::Instant,
     conversations: Mutex<Conversations>,
-    /// Streams open now, and the most ever open at once.
-    streams: AtomicUsize,
-    peak_streams: AtomicUsize,
+    /// Connections and streams open now, the most ever open at once, and
+    /// how many were refused.
+    connections: Arc<guard::Gauge>,
+    streams: Arc<guard::Gauge>,
     /// With `--redis`: conversations are kept there instead of in
     /// `conversations`.
     redis: Option<shared::Shared>,
@@ -287,6 +288,13 @@ impl App {
                 .retain(|_, c| lock(c).touched.elapsed() < IDLE_LIMIT);
             conversations.swept = Some(std::time::Instant::now());
         }
+        // The least recently used first, those with no open stream (only
+        // the map holds them) before the others.
+        guard::make_room(
+            &mut conversations.by_key,
+            self.args.limits.max_conversations,
+            |c| (Arc::strong_count(c) > 1, lock(c).touched),
+        );
         let conversation = Arc::new(Mutex::new(Conversation::new(question, self.now())));
         conversations
             .by_key
@@ -352,10 +360,17 @@ async fn stream(
     };
     // Without a conversation id, the question names the conversation.
     let key = query.c.unwrap_or_else(|| question.clone());
+    if let Some(response) = app.args.limits.too_long(&key, &question) {
+        return response;
+    }
+    // A place among the open streams, given back when the stream ends.
+    let Some(slot) = app.streams.open(app.args.limits.max_streams) else {
+        return guard::busy(app.args.retry_ms.div_ceil(1000));
+    };
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|value| parse_last_event_id(value.as_bytes()));
-    let tag = format!("[{key}]");
+    let tag = format!("[{}]", Untrusted(&key));
 
     // The start of the body: `retry`, and `reset` when the client's place is
     // lost.
@@ -383,8 +398,6 @@ async fn stream(
         }
     };
 
-    let open = app.streams.fetch_add(1, Ordering::Relaxed) + 1;
-    app.peak_streams.fetch_max(open, Ordering::Relaxed);
     let keep_alive = KeepAlive::new(app.args.heartbeat_ms, app.now());
     let stream = EventStream {
         app,
@@ -394,6 +407,7 @@ async fn stream(
         keep_alive,
         head: Some(head.0.into()),
         ended: false,
+        _slot: slot,
     };
     let body = futures_util::stream::unfold(stream, |mut stream| async move {
         let chunk = stream.next_chunk().await?;
@@ -419,7 +433,8 @@ fn event_stream(body: Body) -> Response {
 /// not in the history, and the answer starts again.
 fn encode_reset(tag: &str, last_event_id: &str, out: &mut Out) {
     eprintln!(
-        "chat: {tag} Last-Event-ID {last_event_id:?} is not in the history: reset, from the start"
+        "chat: {tag} Last-Event-ID \"{}\" is not in the history: reset, from the start",
+        Untrusted(last_event_id)
     );
     let reset = Message::new()
         .event_type("reset")
@@ -523,8 +538,12 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuer
         return unauthorized();
     }
     let stats = serde_json::json!({
-        "streams": app.streams.load(Ordering::Relaxed),
-        "peak_streams": app.peak_streams.load(Ordering::Relaxed),
+        "streams": app.streams.now(),
+        "peak_streams": app.streams.peak(),
+        "refused_streams": app.streams.refused(),
+        "connections": app.connections.now(),
+        "peak_connections": app.connections.peak(),
+        "refused_connections": app.connections.refused(),
         "conversations": lock(&app.conversations).by_key.len(),
     });
     (
@@ -547,6 +566,8 @@ struct EventStream {
     /// `retry` (and `reset`), sent first.
     head: Option<Bytes>,
     ended: bool,
+    /// Its place among the open streams.
+    _slot: guard::Slot,
 }
 
 /// Where a stream's events come from.
@@ -674,7 +695,6 @@ impl EventStream {
 
 impl Drop for EventStream {
     fn drop(&mut self) {
-        self.app.streams.fetch_sub(1, Ordering::Relaxed);
         if !self.ended {
             eprintln!(
                 "chat: {} client went away after {} event(s): stream closed",
