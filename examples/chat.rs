@@ -68,7 +68,7 @@ use axum::routing::{get, post};
 use clap::Parser;
 use serde::Deserialize;
 use sse_core::{
-    EventWriter, Instant, KEEP_ALIVE, KeepAlive, Message, Replay, ReplayBuffer, Sink, encode_to,
+    EventWriter, Instant, KEEP_ALIVE, KeepAlive, Message, Replay, Sink, encode_to,
     parse_last_event_id,
 };
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -82,13 +82,13 @@ mod shared;
 mod guard;
 use guard::Untrusted;
 
+/// A conversation's answer and history, sized to what they hold.
+#[path = "chat/history.rs"]
+mod history;
+use history::{Answer, History};
+
 /// The page, served at `/`.
 const PAGE: &str = include_str!("chat/index.html");
-
-/// Each conversation's history: room for a whole answer (at most 120 tokens
-/// and the `done` event, about 4 KiB with their ids), so a reconnecting
-/// client always finds its id.
-type History = ReplayBuffer<{ 8 * 1024 }, 128>;
 
 /// Conversations idle for this long are forgotten.
 const IDLE_LIMIT: Duration = Duration::from_secs(600);
@@ -723,14 +723,14 @@ impl Sink for Out {
 
 /// One question and its answer, as far as it has been generated.
 struct Conversation {
-    tokens: Vec<String>,
+    tokens: Answer,
     /// Events generated so far: event `n` (id `n`) is token `n`, and event
     /// `tokens.len() + 1` is `done`.
     generated: usize,
     /// When the next event may be generated.
     next_at: Instant,
     /// The events generated, exactly as written.
-    history: Box<History>,
+    history: History,
     /// The page's "Drop connection" button was pressed.
     drop_requested: bool,
     touched: std::time::Instant,
@@ -739,10 +739,10 @@ struct Conversation {
 impl Conversation {
     fn new(question: &str, now: Instant) -> Self {
         Self {
-            tokens: answer_tokens(question),
+            tokens: Answer::new(&answer_tokens(question)),
             generated: 0,
             next_at: now,
-            history: Box::default(),
+            history: History::default(),
             drop_requested: false,
             touched: std::time::Instant::now(),
         }
@@ -770,7 +770,7 @@ impl Conversation {
                 else {
                     return;
                 };
-                for token in &self.tokens {
+                for token in self.tokens.iter() {
                     writer.write(token, out).ok();
                 }
                 writer.finish(out).ok();
@@ -783,10 +783,26 @@ impl Conversation {
         let n = self.generated + 1;
         let mut out = Out::default();
         self.encode_event(n, &mut out);
-        if let Err(e) = self.history.push(&n.to_string(), &out.0) {
+        let kept = self.history.push(&n.to_string(), &out.0);
+        self.generated = n;
+        // The small history is full: a whole one, with every event again.
+        let kept = match kept {
+            Ok(false) => {
+                let events: Vec<_> = (1..=n)
+                    .map(|k| {
+                        let mut event = Out::default();
+                        self.encode_event(k, &mut event);
+                        (k.to_string(), event.0)
+                    })
+                    .collect();
+                self.history.grow(events)
+            }
+            Ok(true) => Ok(()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = kept {
             eprintln!("chat: event {n} not kept for replay: {e}");
         }
-        self.generated = n;
         out.0
     }
 
