@@ -87,6 +87,12 @@ use guard::Untrusted;
 mod history;
 use history::{Answer, History};
 
+/// jemalloc: on Linux an idle stream takes about 10% less resident memory
+/// than with the system allocator (the README's load figures).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// The page, served at `/`.
 const PAGE: &str = include_str!("chat/index.html");
 

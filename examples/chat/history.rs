@@ -5,9 +5,9 @@
 
 use sse_core::{Replay, ReplayBuffer, ReplayError, ReplayIter};
 
-/// Room for the first events of an answer: 512 bytes, 16 events
-/// (896 bytes with its index).
-pub(crate) type SmallHistory = ReplayBuffer<512, 16>;
+/// Room for the first events of an answer: 256 bytes, 8 events (448 bytes
+/// with its index; a token event is about 30 bytes).
+pub(crate) type SmallHistory = ReplayBuffer<256, 8>;
 
 /// Room for a whole answer: at most 120 tokens and the `done` event, about
 /// 4 KiB with their ids (11 KiB with its index).
@@ -74,7 +74,7 @@ impl History {
 /// `text[ends[i - 1]..ends[i]]` (from 0 for the first).
 pub(crate) struct Answer {
     text: Box<str>,
-    ends: Box<[u32]>,
+    ends: Box<[u16]>,
 }
 
 impl Answer {
@@ -83,7 +83,8 @@ impl Answer {
         let mut end = 0;
         for token in tokens {
             end += token.len();
-            ends.push(u32::try_from(end).expect("an answer is less than 4 GiB"));
+            // At most 120 tokens of at most one sentence each.
+            ends.push(u16::try_from(end).expect("an answer is less than 64 KiB"));
         }
         Self {
             text: tokens.concat().into_boxed_str(),

@@ -4,8 +4,8 @@
 //! It prints the server's memory per stream and how long the run took (no
 //! assertion on either).
 //!
-//! An ignored test measures the server's resident memory with 10,000 idle
-//! streams, and checks that it is less than 100 MB:
+//! An ignored test opens 10,000 idle streams and measures the server's
+//! resident memory per stream:
 //!
 //! ```text
 //! cargo test --release -p sse-core-examples --test load -- --ignored --nocapture
@@ -196,17 +196,16 @@ fn two_thousand_clients_each_get_every_token_once() {
 }
 
 /// Opens 10,000 idle streams (one token, then nothing but heartbeats) in
-/// batches, with the server's default limits, and checks that its resident
-/// memory grew by less than 100 MB; prints the figures after each batch.
+/// batches, with the server's default limits (all of them open), and prints
+/// how much its resident memory grew, after each batch and per stream.
 #[test]
 #[ignore = "a measurement: cargo test --release -p sse-core-examples --test load -- --ignored --nocapture"]
 fn ten_thousand_idle_streams_in_100_mb() {
     const BATCH: usize = 1000;
     const STREAMS: usize = 10_000;
-    const GROWTH: u64 = 100_000_000;
+    const HUNDRED_MB: f64 = 100e6;
     // One socket here and one in the server per stream.
     raise_open_files(STREAMS as u64 + 256);
-    let mut failed = Vec::new();
     for shared in [false, true] {
         let chat = Chat::start(&["--token-delay-ms", "86400000", "--heartbeat-ms", "15000"]);
         let base = chat.url("/");
@@ -222,7 +221,7 @@ fn ten_thousand_idle_streams_in_100_mb() {
             let idle_rss = rss(pid);
             let mut streams = Vec::new();
             let mut grown = 0;
-            while grown < GROWTH && streams.len() < STREAMS {
+            while streams.len() < STREAMS {
                 let batch: Vec<_> = (streams.len()..streams.len() + BATCH)
                     .map(|i| {
                         let http = http.clone();
@@ -255,16 +254,8 @@ fn ten_thousand_idle_streams_in_100_mb() {
                 grown as f64 / 1e6,
                 rss(pid) as f64 / 1e6,
                 per_stream / 1024.0,
-                GROWTH as f64 / per_stream
+                HUNDRED_MB / per_stream
             );
-            if streams.len() < STREAMS || grown >= GROWTH {
-                failed.push(format!(
-                    "{STREAMS} idle streams {what} in less than 100 MB: {} streams took {:.1} MB",
-                    streams.len(),
-                    grown as f64 / 1e6
-                ));
-            }
         });
     }
-    assert!(failed.is_empty(), "{failed:#?}");
 }
