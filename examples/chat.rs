@@ -52,6 +52,14 @@
 //! `token=T` in the query (an `EventSource` cannot set headers), else 401;
 //! open the page as `/?token=T` and it passes the token on.
 //!
+//! Against hostile clients (`examples/chat/guard.rs`), connections are
+//! served by hyper's HTTP/1.1 server with a request-header read timeout
+//! (`--header-timeout-ms`); open connections, open streams and live
+//! conversations are bounded (`--max-connections`: closed at once,
+//! `--max-streams`: `503` with `Retry-After`, `--max-conversations`: the
+//! least recently used forgotten), so are `q` and `c` (`400`); and every
+//! value a client chose is escaped and cut short in the log.
+//!
 //! The first line on stdout is `chat: listening on http://127.0.0.1:PORT/`.
 //! `--help` lists the options.
 
