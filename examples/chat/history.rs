@@ -1,0 +1,109 @@
+//! What a conversation keeps, sized to what it holds: the answer's tokens
+//! in one string, and a [`ReplayBuffer`] that starts small (an idle
+//! conversation holds one token) and is replaced by one with room for a whole
+//! answer when the small one is full.
+
+use sse_core::{Replay, ReplayBuffer, ReplayError, ReplayIter};
+
+/// Room for the first events of an answer: 256 bytes, 8 events (448 bytes
+/// with its index; a token event is about 30 bytes).
+pub(crate) type SmallHistory = ReplayBuffer<256, 8>;
+
+/// Room for a whole answer: at most 120 tokens and the `done` event, about
+/// 4 KiB with their ids (11 KiB with its index).
+pub(crate) type WholeHistory = ReplayBuffer<{ 8 * 1024 }, 128>;
+
+/// A conversation's events, exactly as written, in a [`SmallHistory`] until
+/// it is full, then in a [`WholeHistory`].
+pub(crate) enum History {
+    Small(Box<SmallHistory>),
+    Whole(Box<WholeHistory>),
+}
+
+impl Default for History {
+    fn default() -> Self {
+        Self::Small(Box::default())
+    }
+}
+
+impl History {
+    /// Stores the newest event, as [`ReplayBuffer::push`] does. `Ok(false)`
+    /// when the small history had no room for it, or evicted an older
+    /// event: then [`grow`](Self::grow) it with every event again.
+    pub(crate) fn push(&mut self, id: &str, event: &[u8]) -> Result<bool, ReplayError> {
+        match self {
+            Self::Small(small) => Ok(small.push(id, event).is_ok() && small.evicted() == 0),
+            Self::Whole(whole) => whole.push(id, event).map(|()| true),
+        }
+    }
+
+    /// Replaces a small history by a whole one with `events` (ids and
+    /// bytes, oldest first).
+    pub(crate) fn grow(&mut self, events: Vec<(String, Vec<u8>)>) -> Result<(), ReplayError> {
+        let mut whole = Box::<WholeHistory>::default();
+        for (id, event) in events {
+            whole.push(&id, &event)?;
+        }
+        *self = Self::Whole(whole);
+        Ok(())
+    }
+
+    pub(crate) fn replay_after(&self, last_event_id: &str) -> Replay<'_> {
+        match self {
+            Self::Small(small) => small.replay_after(last_event_id),
+            Self::Whole(whole) => whole.replay_after(last_event_id),
+        }
+    }
+
+    pub(crate) fn iter(&self) -> ReplayIter<'_> {
+        match self {
+            Self::Small(small) => small.iter(),
+            Self::Whole(whole) => whole.iter(),
+        }
+    }
+
+    pub(crate) fn oldest_id(&self) -> Option<&str> {
+        match self {
+            Self::Small(small) => small.oldest_id(),
+            Self::Whole(whole) => whole.oldest_id(),
+        }
+    }
+}
+
+/// An answer's tokens, in one string: token `i` is
+/// `text[ends[i - 1]..ends[i]]` (from 0 for the first).
+pub(crate) struct Answer {
+    text: Box<str>,
+    ends: Box<[u16]>,
+}
+
+impl Answer {
+    pub(crate) fn new(tokens: &[String]) -> Self {
+        let mut ends = Vec::with_capacity(tokens.len());
+        let mut end = 0;
+        for token in tokens {
+            end += token.len();
+            // At most 120 tokens of at most one sentence each.
+            ends.push(u16::try_from(end).expect("an answer is less than 64 KiB"));
+        }
+        Self {
+            text: tokens.concat().into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Token `i` (from 0).
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p] as usize);
+        self.text.get(start..end)
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+}
