@@ -28,6 +28,9 @@ BASELINES = ("memchr2", "memcpy")
 OURS_PREFIX = "ours"
 # The simplest decoder a user would write: the floor ours must beat. Not a peer.
 NAIVE = "naive"
+# The peers driven as a stream of items over a stream of pieces, as
+# `ours-stream` is.
+ASYNC_PEERS = ("sse-stream", "eventsource-stream", "sseer", "russe", "eventsource-client")
 
 # Decoder groups in display order, with a note on each.
 GROUPS = [
@@ -159,6 +162,18 @@ def targets(results):
         if "ours-event" in r and NAIVE in r:
             x = r["ours-event"] / r[NAIVE]
             out.append((f"decode {group}: >= {want}x naive", f"{x:.2f}x", x >= want))
+    # The client adapter (`ours-stream`, owned items over a stream of pieces)
+    # against the plain decoder and the peers' own async adapters.
+    for group in ("W1-llm/4096", "W4-tiny/4096"):
+        r = rates(group)
+        if "ours-stream" in r and "ours-event" in r:
+            x = r["ours-stream"] / r["ours-event"]
+            out.append((f"adapter {group}: ours-stream within 10% of ours-event", f"{x:.2f}x", x >= 0.9))
+        peers = {n: r[n] for n in ASYNC_PEERS if n in r}
+        if "ours-stream" in r and peers:
+            best = max(peers, key=peers.get)
+            x = r["ours-stream"] / peers[best]
+            out.append((f"adapter {group}: ours-stream ahead of every async peer ({best})", f"{x:.2f}x", x > 1.0))
     whole, pieces = results.get("W6-huge-line/whole", {}), results.get("W6-huge-line/64", {})
     for name in ("ours-event", "ours-field"):
         if name in whole and name in pieces:
