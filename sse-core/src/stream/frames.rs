@@ -37,7 +37,7 @@ pub enum Frame {
     /// A comment (R18): one `:` line per line of the text.
     Comment(String),
     /// Bytes already in the wire format, sent as they are: what
-    /// [`encode`](crate::encode) wrote once for many clients, or a
+    /// [`encode`](crate::encode()) wrote once for many clients, or a
     /// [`ReplayBuffer`](crate::ReplayBuffer)'s events. They must be whole
     /// events, each ending with its blank line; nothing checks them.
     Encoded(Bytes),
