@@ -7,7 +7,7 @@
 //! callgrind_annotate /tmp/cg.out | head -40
 //! ```
 //!
-//! Contenders: `ours-event`, `ours-field`, `naive`, `sse-stream`, `eventsource-stream`,
+//! Contenders: `ours-event`, `ours-stream`, `ours-field`, `naive`, `sse-stream`, `eventsource-stream`,
 //! `sse-core-0.2`, `sse-parse`, `eventsource-client`, `sseer`, `russe`,
 //! `memchr2`; encoders
 //! (on the W1 and W2 shapes; the piece size is ignored): `encode-ours`,
@@ -18,8 +18,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use benches::contenders::{
-    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, PbSseCore, Russe, SseParse,
-    SseStream, Sseer,
+    self, EventsourceClient, EventsourceStream, Naive, Ours, OursSlice, OursStream, PbSseCore,
+    Russe, SseParse, SseStream, Sseer,
 };
 use benches::encoders;
 use benches::{Contender, Counter, Input, Summary, workloads};
@@ -58,6 +58,7 @@ fn main() {
             go(&mut OursSlice::new(len), &input, runs, &workload.expected);
         }
         "ours-event" => go(&mut Ours::new(), &input, runs, &workload.expected),
+        "ours-stream" => go(&mut OursStream, &input, runs, &workload.expected),
         "naive" => go(&mut Naive::default(), &input, runs, &workload.expected),
         "sse-stream" => go(&mut SseStream, &input, runs, &workload.expected),
         "eventsource-stream" => go(&mut EventsourceStream, &input, runs, &workload.expected),

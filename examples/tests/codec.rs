@@ -36,7 +36,7 @@ fn limits() -> Limits {
 
 fn event(event_type: &str, data: &str, id: &str) -> Decoded {
     Ok(OwnedItem::Event(OwnedEvent {
-        event_type: event_type.into(),
+        event_type: event_type.to_owned().into(),
         data: data.into(),
         last_event_id: id.into(),
     }))

@@ -798,7 +798,7 @@ pub fn encode_roundtrip(case: &EncodeCase<'_>) {
         Some(data) => expected.push(OwnedItem::Event(OwnedEvent {
             event_type: match case.event_type {
                 None | Some("") => "message".into(),
-                Some(event_type) => event_type.into(),
+                Some(event_type) => event_type.to_owned().into(),
             },
             data: data.replace("\r\n", "\n").replace('\r', "\n"),
             last_event_id: last_id.clone(),

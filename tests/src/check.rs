@@ -66,7 +66,7 @@ pub fn expected(v: &vectors::Vector) -> Vec<OwnedEvent> {
     v.events
         .iter()
         .map(|e| OwnedEvent {
-            event_type: e.event_type.clone(),
+            event_type: e.event_type.clone().into(),
             data: e.data.clone(),
             last_event_id: e.last_event_id.clone(),
         })

@@ -215,7 +215,7 @@ impl Parser {
             self.event_type.clone()
         };
         self.items.push(OwnedItem::Event(OwnedEvent {
-            event_type,
+            event_type: event_type.into(),
             data: self.data.clone(),
             last_event_id: self.last_event_id_string.clone(),
         }));
@@ -232,7 +232,7 @@ mod tests {
 
     fn msg(data: &str, id: &str) -> OwnedItem {
         OwnedItem::Event(OwnedEvent {
-            event_type: "message".to_owned(),
+            event_type: "message".into(),
             data: data.to_owned(),
             last_event_id: id.to_owned(),
         })
@@ -355,7 +355,7 @@ mod tests {
             out.items,
             vec![
                 OwnedItem::Event(OwnedEvent {
-                    event_type: "b".to_owned(),
+                    event_type: "b".into(),
                     data: " x:y\n".to_owned(),
                     last_event_id: String::new(),
                 }),

@@ -69,7 +69,7 @@ fn chromium_receives_exactly_what_was_encoded() {
     assert_eq!(reference.last_event_id, last_id);
     assert!(!reference.discarded);
 
-    let types: BTreeSet<&str> = expected.iter().map(|e| e.event_type.as_str()).collect();
+    let types: BTreeSet<&str> = expected.iter().map(|e| &*e.event_type).collect();
     assert!(!types.contains(DONE), "`{DONE}` is reserved for the end");
 
     let (body_len, writes) = (stream.body.len(), stream.cuts.len());
@@ -131,7 +131,7 @@ fn chromium_receives_exactly_what_was_encoded() {
 
     // R35: the id is kept across the reconnection.
     let done_expected = OwnedEvent {
-        event_type: DONE.to_string(),
+        event_type: DONE.into(),
         data: "bye".to_string(),
         last_event_id: last_id.to_string(),
     };
@@ -510,8 +510,8 @@ fn expected_events(plan: &[Step]) -> Vec<OwnedEvent> {
         if let Some(data) = &m.data {
             events.push(OwnedEvent {
                 event_type: match m.event_type.as_deref() {
-                    None | Some("") => "message".to_string(),
-                    Some(t) => t.to_string(),
+                    None | Some("") => "message".into(),
+                    Some(t) => t.to_string().into(),
                 },
                 data: data.replace("\r\n", "\n").replace('\r', "\n"),
                 last_event_id: last_id.clone(),
@@ -632,9 +632,9 @@ fn compare(expected: &[OwnedEvent], actual: &[OwnedEvent]) -> Result<(), String>
         match (e, a) {
             (Some(e), Some(a)) => {
                 for (field, e, a) in [
-                    ("type", &e.event_type, &a.event_type),
-                    ("data", &e.data, &a.data),
-                    ("lastEventId", &e.last_event_id, &a.last_event_id),
+                    ("type", &*e.event_type, &*a.event_type),
+                    ("data", &*e.data, &*a.data),
+                    ("lastEventId", &*e.last_event_id, &*a.last_event_id),
                 ] {
                     if e != a {
                         out.push_str(&format!("  {field}: {}\n", diff_text(e, a)));
@@ -749,7 +749,7 @@ fn parse_report(batches: &BTreeMap<u64, Value>) -> Report {
     }
     fn event(value: &Value) -> OwnedEvent {
         OwnedEvent {
-            event_type: text(value, "type"),
+            event_type: text(value, "type").into(),
             data: text(value, "data"),
             last_event_id: text(value, "id"),
         }

@@ -198,10 +198,17 @@ impl Case {
             divergence: None,
         };
         case.divergence = Divergence::ALL.into_iter().find(|d| d.applies(&case));
-        let mut types: BTreeSet<String> =
-            case.expected.iter().map(|e| e.event_type.clone()).collect();
+        let mut types: BTreeSet<String> = case
+            .expected
+            .iter()
+            .map(|e| e.event_type.to_string())
+            .collect();
         if let Some(d) = case.divergence {
-            types.extend(d.model(&case).into_iter().map(|e| e.event_type));
+            types.extend(
+                d.model(&case)
+                    .into_iter()
+                    .map(|e| e.event_type.into_owned()),
+            );
         }
         types.extend(candidate_types(&case.body));
         types.remove("");
@@ -881,7 +888,7 @@ fn parse_results(batches: &BTreeMap<u64, Value>, cases: usize) -> Result<Vec<Cas
                 .iter()
                 .map(|e| {
                     Ok(OwnedEvent {
-                        event_type: page_string(&e["type"])?,
+                        event_type: page_string(&e["type"])?.into(),
                         data: page_string(&e["data"])?,
                         last_event_id: page_string(&e["id"])?,
                     })

@@ -73,7 +73,7 @@ proptest! {
                     Some(d) => expected.push(OwnedItem::Event(OwnedEvent {
                         event_type: match event_type.as_deref() {
                             None | Some("") => "message".into(),
-                            Some(t) => t.into(),
+                            Some(t) => t.to_owned().into(),
                         },
                         data: normalise(d),
                         last_event_id: last_id.clone(),

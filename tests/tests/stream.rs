@@ -32,7 +32,7 @@ fn pending_between<T: Unpin>(chunks: Vec<T>) -> impl Stream<Item = T> + Unpin {
 
 fn event(event_type: &str, data: &str, id: &str) -> OwnedItem {
     OwnedItem::Event(OwnedEvent {
-        event_type: event_type.into(),
+        event_type: event_type.to_owned().into(),
         data: data.into(),
         last_event_id: id.into(),
     })

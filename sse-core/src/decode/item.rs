@@ -4,7 +4,11 @@
 #[cfg(doc)]
 use super::Decoder;
 #[cfg(feature = "alloc")]
-use alloc::{borrow::ToOwned, string::String, vec::Vec};
+use alloc::{
+    borrow::{Cow, ToOwned},
+    string::String,
+    vec::Vec,
+};
 
 /// One dispatched event (R30, R33): a `MessageEvent`'s type, data and last event ID.
 ///
@@ -66,14 +70,19 @@ impl<'a> Event<'a> {
     /// let item = decoder.next(&mut input).unwrap().unwrap();
     /// let event = item.event().unwrap().into_owned();
     /// drop(decoder);
-    /// assert_eq!((event.event_type.as_str(), event.data.as_str()), ("token", "hi"));
+    /// assert_eq!((&*event.event_type, event.data.as_str()), ("token", "hi"));
     /// assert_eq!(event.last_event_id, "3");
     /// ```
     #[cfg(feature = "alloc")]
     #[must_use]
     pub fn into_owned(self) -> OwnedEvent {
+        // The default type, by far the most common, costs no allocation.
+        let event_type = match self.event_type {
+            "message" => Cow::Borrowed("message"),
+            other => Cow::Owned(other.to_owned()),
+        };
         OwnedEvent {
-            event_type: self.event_type.to_owned(),
+            event_type,
             data: self.data.to_owned(),
             last_event_id: self.last_event_id.to_owned(),
         }
@@ -100,8 +109,10 @@ impl<'a> Event<'a> {
 #[cfg(feature = "alloc")]
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OwnedEvent {
-    /// The event type (see [`Event::event_type`]).
-    pub event_type: String,
+    /// The event type (see [`Event::event_type`]): borrowed when it is the
+    /// default, `"message"`, so that the usual event allocates only its
+    /// data.
+    pub event_type: Cow<'static, str>,
     /// The data (see [`Event::data`]).
     pub data: String,
     /// The last event ID as of this event (see [`Event::last_event_id`]).
