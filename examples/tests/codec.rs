@@ -93,11 +93,8 @@ fn the_sample_body_gives_these_items() {
 
 #[test]
 fn every_split_and_random_pieces_give_the_one_shot_items() {
-    let sample = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/data/chat.sse"
-    ))
-    .expect("the sample stream");
+    let sample = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/chat.sse"))
+        .expect("the sample stream");
     for body in [BODY, &sample] {
         let expected = one_shot(body, limits());
         assert_eq!(through_codec([body], limits()), expected, "at once");

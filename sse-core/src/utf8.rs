@@ -73,9 +73,6 @@ fn decoded_len(bytes: &[u8]) -> usize {
 #[inline(never)]
 fn replace_invalid(buf: &mut Buf<'_>, len: usize, cap: usize) -> Option<usize> {
     let total = decoded_len(&buf.bytes()[..len]);
-    if total > cap {
-        return None;
-    }
     let buf = buf.get_mut(0..total, cap)?;
     // Move the raw bytes to the end of the decoded span and decode forwards.
     // Decoding never shrinks text (a maximal subpart has 1 to 3 bytes and

@@ -82,11 +82,22 @@ fn newest_source() -> std::time::SystemTime {
         time
     }
     let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    ["lib.rs", "chat", "chat.rs", "tail.rs", "codec.rs", "encode.rs", "decode.rs", "Cargo.toml", "../sse-core/src", "../Cargo.lock"]
-        .iter()
-        .map(|p| newest(&package.join(p)))
-        .max()
-        .unwrap_or(std::time::UNIX_EPOCH)
+    [
+        "lib.rs",
+        "chat",
+        "chat.rs",
+        "tail.rs",
+        "codec.rs",
+        "encode.rs",
+        "decode.rs",
+        "Cargo.toml",
+        "../sse-core/src",
+        "../Cargo.lock",
+    ]
+    .iter()
+    .map(|p| newest(&package.join(p)))
+    .max()
+    .unwrap_or(std::time::UNIX_EPOCH)
 }
 
 /// The output of a program run under a watchdog.
