@@ -537,6 +537,13 @@ pub(crate) fn find_line_end(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n' || b == b'\r')
 }
 
+/// Whether `bytes` contain NUL, which never gets into the last event ID
+/// (R24): the one NUL rule, for the decoder and the encoder.
+#[inline]
+pub(crate) fn has_nul(bytes: &[u8]) -> bool {
+    memchr::memchr(0, bytes).is_some()
+}
+
 /// The first CR or LF in `bytes`, by memchr's vector search.
 #[inline(always)]
 fn search(bytes: &[u8]) -> Option<usize> {

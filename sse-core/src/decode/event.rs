@@ -9,7 +9,7 @@
 use super::item::{Event, Item};
 use super::storage::{Buf, Limits, Lowered, Parts, within};
 use crate::error::DecodeError;
-use crate::field::{FieldName, Value};
+use crate::field::{FieldName, Value, has_nul};
 use crate::utf8;
 
 /// The event layer's state: everything but the buffers. Not generic, so
@@ -495,13 +495,6 @@ fn event_text<'s>(
     }
     let data = utf8::decode_in_place(data, data_len, limit).ok_or(error)?;
     Ok((event_type, data))
-}
-
-/// Whether `bytes` contain NUL, which never gets into the last event ID
-/// (R24): the one NUL rule, for the decoder and the encoder.
-#[inline]
-pub(crate) fn has_nul(bytes: &[u8]) -> bool {
-    memchr::memchr(0, bytes).is_some()
 }
 
 /// Appends `bytes`, after `separator` if any, to `buf[..*len]` if the result
