@@ -222,8 +222,8 @@ impl FieldParser {
     #[inline(always)]
     pub(crate) fn blank_line(&mut self, input: &mut &[u8]) -> bool {
         let bytes = *input;
-        let at_blank_line =
-            self.state == LINE_START && matches!(bytes.first(), Some(b'\r' | b'\n'));
+        let at_line_start = matches!(self.state, State::Name { len: 0, .. });
+        let at_blank_line = at_line_start && matches!(bytes.first(), Some(b'\r' | b'\n'));
         if at_blank_line {
             self.end_line(bytes, 0, input);
         }

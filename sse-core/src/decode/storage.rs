@@ -209,6 +209,18 @@ impl<'b> Buf<'b> {
         }
     }
 
+    /// `buf[..len]` as text, for the buffer's whole borrow, if it is valid
+    /// UTF-8 (checked once, see [`checked`](crate::checked)); otherwise the
+    /// buffer, handed back for repair.
+    #[inline(always)]
+    pub(crate) fn into_text(self, len: usize) -> Result<&'b str, Self> {
+        match self {
+            Self::Fixed(bytes) => crate::checked::text(bytes, len).map_err(Self::Fixed),
+            #[cfg(feature = "alloc")]
+            Self::Growing(vec) => crate::checked::vec_text(vec, len).map_err(Self::Growing),
+        }
+    }
+
     /// The bytes so far, for the buffer's whole borrow.
     #[inline(always)]
     pub(crate) fn into_bytes(self) -> &'b mut [u8] {
