@@ -516,7 +516,7 @@ fn extend_name(mut buf: [u8; MAX_KNOWN_NAME], len: u8, more: &[u8]) -> ([u8; MAX
 /// the set-up of memchr's vector search costs more than the search: the
 /// first machine word is looked at in a register first, and 4 to 7 bytes
 /// in two overlapping 4-byte reads (BENCHMARKS.md has the figures).
-#[inline(always)]
+#[inline]
 pub(crate) fn find_line_end(bytes: &[u8]) -> Option<usize> {
     let line_ends = |word: usize| {
         let flags = matches(word, b'\r') | matches(word, b'\n');
