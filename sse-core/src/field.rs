@@ -541,7 +541,7 @@ pub(crate) fn find_line_end(bytes: &[u8]) -> Option<usize> {
 /// (R24): the one NUL rule, for the decoder and the encoder.
 #[inline]
 pub(crate) fn has_nul(bytes: &[u8]) -> bool {
-    memchr::memchr(0, bytes).is_some()
+    bytes.contains(&0)
 }
 
 /// The first CR or LF in `bytes`, by memchr's vector search.
