@@ -308,3 +308,111 @@ fn a_block_failing_at_dispatch_commits_no_id_like_one_failing_early() {
         assert_eq!(drive::decode_limited(&pieces, limits), outcome, "cut {cut}");
     }
 }
+
+#[test]
+fn set_last_event_id_takes_an_id_of_exactly_the_limit() {
+    let mut decoder = Decoder::<InlineBuffers<16, 16, 8>>::new();
+    assert_eq!(decoder.set_last_event_id("12345678"), Ok(()));
+    assert_eq!(decoder.last_event_id(), "12345678");
+    assert_eq!(
+        decoder.set_last_event_id("123456789"),
+        Err(DecodeError::IdTooLong { limit: 8 })
+    );
+    assert_eq!(decoder.last_event_id(), "12345678");
+    // A limit lowered below the buffer, the same.
+    decoder.set_limits(Limits::new().max_id(5));
+    assert_eq!(decoder.set_last_event_id("abcde"), Ok(()));
+    assert_eq!(
+        decoder.set_last_event_id("abcdef"),
+        Err(DecodeError::IdTooLong { limit: 5 })
+    );
+    assert_eq!(decoder.last_event_id(), "abcde");
+}
+
+/// The items of `body` fed whole and in 1-byte pieces (they must agree).
+fn items<S: sse_core::Storage + Clone>(decoder: &Decoder<S>, body: &[u8]) -> Vec<String> {
+    let mut runs = [1, body.len()].map(|piece| {
+        let mut decoder = decoder.clone();
+        let mut out = Vec::new();
+        for chunk in body.chunks(piece) {
+            let mut input = chunk;
+            while let Some(item) = decoder.next(&mut input) {
+                out.push(match item {
+                    Ok(Item::Event(e)) => {
+                        format!("{}|{}|{}", e.event_type(), e.data(), e.last_event_id())
+                    }
+                    Ok(other) => format!("{other:?}"),
+                    Err(error) => format!("{error}"),
+                });
+            }
+        }
+        out
+    });
+    assert_eq!(runs[0], runs[1], "{body:?}");
+    std::mem::take(&mut runs[0])
+}
+
+#[test]
+fn repaired_text_that_exactly_fills_its_buffer_is_kept_and_one_more_byte_is_an_error() {
+    // Two invalid bytes become two U+FFFD, 6 bytes (R8).
+    let fits = Decoder::<InlineBuffers<6, 6, 6>>::new();
+    let over = Decoder::<InlineBuffers<5, 5, 5>>::new();
+    let ff = "\u{FFFD}\u{FFFD}";
+    assert_eq!(
+        items(&fits, b"data: \xFF\xFF\n\n"),
+        [format!("message|{ff}|")]
+    );
+    assert_eq!(
+        items(&over, b"data: \xFF\xFF\n\n"),
+        ["event data longer than the limit of 5 bytes"]
+    );
+    assert_eq!(
+        items(&fits, b"event: \xFF\xFF\ndata\n\n"),
+        [format!("{ff}||")]
+    );
+    assert_eq!(
+        items(&over, b"event: \xFF\xFF\ndata\n\n"),
+        ["event type longer than the limit of 5 bytes"]
+    );
+    assert_eq!(
+        items(&fits, b"id: \xFF\xFF\ndata\n\n"),
+        [format!("message||{ff}")]
+    );
+    assert_eq!(
+        items(&over, b"id: \xFF\xFF\ndata\n\n"),
+        ["event id longer than the limit of 5 bytes"]
+    );
+    // The same with limits lowered below larger buffers.
+    let lowered = Decoder::<InlineBuffers<64, 64, 64>>::new()
+        .with_limits(Limits::new().max_data(6).max_event_type(6).max_id(6));
+    assert_eq!(
+        items(
+            &lowered,
+            b"event: \xFF\xFF\nid: \xFF\xFF\ndata: \xFF\xFF\n\n"
+        ),
+        [format!("{ff}|{ff}|{ff}")]
+    );
+    let lowered = lowered.with_limits(Limits::new().max_data(5));
+    assert_eq!(
+        items(&lowered, b"data: \xFF\xFF\n\ndata: ok\n\n"),
+        ["event data longer than the limit of 5 bytes", "message|ok|"]
+    );
+}
+
+#[test]
+fn a_data_line_of_exactly_the_limit_is_kept_borrowed_or_copied() {
+    let decoder = Decoder::<InlineBuffers<4>>::new();
+    assert_eq!(items(&decoder, b"data: abcd\n\n"), ["message|abcd|"]);
+    assert_eq!(
+        items(&decoder, b"data: abcde\n\ndata: ok\n\n"),
+        ["event data longer than the limit of 4 bytes", "message|ok|"]
+    );
+    assert_eq!(
+        items(&decoder, b"data: ab\ndata: c\n\n"),
+        ["message|ab\nc|"]
+    );
+    assert_eq!(
+        items(&decoder, b"data: ab\ndata: cd\n\n"),
+        ["event data longer than the limit of 4 bytes"]
+    );
+}
