@@ -329,6 +329,24 @@ fn set_last_event_id_takes_an_id_of_exactly_the_limit() {
     assert_eq!(decoder.last_event_id(), "abcde");
 }
 
+#[test]
+fn set_last_event_id_after_ids_were_committed_is_what_the_decoder_reports() {
+    // Each committed id moves the last event ID to another of the three id
+    // buffers; the id set by hand must be read back from whichever holds it.
+    let mut decoder = Decoder::<InlineBuffers<16, 16, 8>>::new();
+    for (round, id) in ["a", "bb", "ccc", "dddd"].into_iter().enumerate() {
+        let body = format!("id: {round}\n\n");
+        let mut input = body.as_bytes();
+        while decoder.next(&mut input).is_some() {}
+        assert_eq!(decoder.last_event_id(), round.to_string());
+        decoder.set_last_event_id(id).unwrap();
+        assert_eq!(decoder.last_event_id(), id);
+        let mut input = &b"data: x\n\n"[..];
+        let item = decoder.next(&mut input).unwrap().unwrap();
+        assert_eq!(item.event().unwrap().last_event_id(), id);
+    }
+}
+
 /// The items of `body` fed whole and in 1-byte pieces (they must agree).
 fn items<S: sse_core::Storage + Clone>(decoder: &Decoder<S>, body: &[u8]) -> Vec<String> {
     let mut runs = [1, body.len()].map(|piece| {
@@ -358,30 +376,30 @@ fn repaired_text_that_exactly_fills_its_buffer_is_kept_and_one_more_byte_is_an_e
     let fits = Decoder::<InlineBuffers<6, 6, 6>>::new();
     let over = Decoder::<InlineBuffers<5, 5, 5>>::new();
     let ff = "\u{FFFD}\u{FFFD}";
-    assert_eq!(
-        items(&fits, b"data: \xFF\xFF\n\n"),
-        [format!("message|{ff}|")]
-    );
-    assert_eq!(
-        items(&over, b"data: \xFF\xFF\n\n"),
-        ["event data longer than the limit of 5 bytes"]
-    );
-    assert_eq!(
-        items(&fits, b"event: \xFF\xFF\ndata\n\n"),
-        [format!("{ff}||")]
-    );
-    assert_eq!(
-        items(&over, b"event: \xFF\xFF\ndata\n\n"),
-        ["event type longer than the limit of 5 bytes"]
-    );
-    assert_eq!(
-        items(&fits, b"id: \xFF\xFF\ndata\n\n"),
-        [format!("message||{ff}")]
-    );
-    assert_eq!(
-        items(&over, b"id: \xFF\xFF\ndata\n\n"),
-        ["event id longer than the limit of 5 bytes"]
-    );
+    let cases = [
+        (
+            &b"data: \xFF\xFF\n\n"[..],
+            format!("message|{ff}|"),
+            "event data",
+        ),
+        (
+            b"event: \xFF\xFF\ndata\n\n",
+            format!("{ff}||"),
+            "event type",
+        ),
+        (
+            b"id: \xFF\xFF\ndata\n\n",
+            format!("message||{ff}"),
+            "event id",
+        ),
+    ];
+    for (body, kept, part) in cases {
+        assert_eq!(items(&fits, body), [kept]);
+        assert_eq!(
+            items(&over, body),
+            [format!("{part} longer than the limit of 5 bytes")]
+        );
+    }
     // The same with limits lowered below larger buffers.
     let lowered = Decoder::<InlineBuffers<64, 64, 64>>::new()
         .with_limits(Limits::new().max_data(6).max_event_type(6).max_id(6));
