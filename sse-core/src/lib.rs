@@ -221,7 +221,8 @@
 //! or a clock, so any HTTP stack, async runtime or bare-metal loop can drive it,
 //! and tests and fuzzers drive it directly. Borrowed views: events borrow from
 //! the decoder's buffers, or from the input itself when an event's data is one
-//! line inside the chunk, so nothing is copied that need not be.
+//! `data` line followed by its blank line inside the chunk, so nothing is
+//! copied that need not be.
 //!
 //! # Crate features
 //!
