@@ -17,6 +17,7 @@
 //!   finish, each step into a small buffer.
 
 use crate::error::{BufferTooSmall, EncodeError};
+use crate::field::{find_line_end, has_nul};
 
 /// An event to send: optional data, event type, id and `retry`.
 ///
@@ -174,7 +175,7 @@ impl<'a> Message<'a> {
             if has_line_break(id.as_bytes()) {
                 return Err(EncodeError::IdHasLineBreak);
             }
-            if memchr::memchr(0, id.as_bytes()).is_some() {
+            if has_nul(id.as_bytes()) {
                 return Err(EncodeError::IdContainsNul);
             }
         }
@@ -307,7 +308,7 @@ impl From<Message<'_>> for OwnedMessage {
 }
 
 fn has_line_break(bytes: &[u8]) -> bool {
-    memchr::memchr2(b'\r', b'\n', bytes).is_some()
+    find_line_end(bytes).is_some()
 }
 
 /// A keep-alive comment: one empty comment line (R18). Clients ignore it;
@@ -1024,7 +1025,7 @@ impl LineWriter {
         }
         self.pending_cr = false;
         while !text.is_empty() {
-            let (line, rest) = match memchr::memchr2(b'\r', b'\n', text) {
+            let (line, rest) = match find_line_end(text) {
                 Some(i) => {
                     let crlf = text[i] == b'\r' && text.get(i + 1) == Some(&b'\n');
                     self.pending_cr = text[i] == b'\r' && i + 1 == text.len();

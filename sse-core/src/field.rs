@@ -111,27 +111,9 @@ pub enum Token<'a> {
     BlankLine,
 }
 
-/// What one step of [`FieldParser::next_token`] found.
-enum Step<'a> {
-    /// A token to hand out.
-    Token(Token<'a>),
-    /// The value of this field starts at the input.
-    Value(FieldName),
-    /// Nothing yet: the next step goes on from the new state.
-    More,
-}
-
-/// The longest known field name (`event`, `retry`).
+/// The longest known field name (`event`, `retry`): the most bytes of a
+/// name the parser keeps while the name is split across chunks.
 const MAX_KNOWN_NAME: usize = 5;
-
-/// The length of a name in [`State::Name`] that is longer than any known one.
-const UNKNOWN: u8 = MAX_KNOWN_NAME as u8 + 1;
-
-/// A name no known one can be.
-const UNKNOWN_NAME: State = State::Name {
-    buf: [0; MAX_KNOWN_NAME],
-    len: UNKNOWN,
-};
 
 /// The UTF-8 byte order mark (R9).
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
@@ -141,10 +123,12 @@ const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 enum State {
     /// At the start of the body, `n` bytes of a leading BOM seen (R9).
     Bom(u8),
-    /// At the start of a line.
-    LineStart,
-    /// Reading a name whose first `len` bytes are in `buf`; `len` is
-    /// [`UNKNOWN`] once the name is longer than any known one.
+    /// At the start of a line after a CR that ended the input: an LF here is
+    /// part of a CRLF (R13).
+    AfterCr,
+    /// Reading a line's name, of which `len` bytes came in earlier input;
+    /// the first of them (up to [`MAX_KNOWN_NAME`]) are in `buf`. `len == 0`
+    /// is the start of a line.
     Name { buf: [u8; MAX_KNOWN_NAME], len: u8 },
     /// Just after the colon: one space is still to be removed (R19).
     AfterColon(FieldName),
@@ -152,17 +136,23 @@ enum State {
     InValue(FieldName),
 }
 
+/// The start of a line.
+const LINE_START: State = State::Name {
+    buf: [0; MAX_KNOWN_NAME],
+    len: 0,
+};
+
 /// A streaming tokenizer for `text/event-stream` lines, with constant-size state.
 ///
 /// Feed it any chunks of a response body through [`next_token`](Self::next_token);
 /// call [`finish`](Self::finish) at the end of the body. The tokens are exactly
-/// those of the whole body, however it is chunked (R11), and every byte is
-/// looked at once.
+/// those of the whole body, however it is chunked (R11). A line whose end is
+/// in the input is taken whole: one search for its end, one for its colon.
+/// Only a line that runs past the end of the input is carried over, in a few
+/// bytes of state.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldParser {
     state: State,
-    /// The previous line ended with CR: an LF right after it is part of a CRLF (R13).
-    pending_cr: bool,
 }
 
 impl Default for FieldParser {
@@ -181,7 +171,6 @@ impl FieldParser {
     pub const fn new() -> Self {
         Self {
             state: State::Bom(0),
-            pending_cr: false,
         }
     }
 
@@ -197,10 +186,14 @@ impl FieldParser {
     /// assert!(parser.is_mid_line());
     /// ```
     pub const fn is_mid_line(&self) -> bool {
-        !matches!(self.state, State::LineStart | State::Bom(0))
+        !matches!(
+            self.state,
+            State::Bom(0) | State::AfterCr | State::Name { len: 0, .. }
+        )
     }
 
-    /// The field whose value is being read, if the parser is inside one.
+    /// The field whose value is being read, if the parser is inside one
+    /// begun in earlier input.
     #[inline(always)]
     pub(crate) const fn in_value(&self) -> Option<FieldName> {
         match self.state {
@@ -209,14 +202,32 @@ impl FieldParser {
         }
     }
 
-    /// The next piece of the value being read (see [`in_value`](Self::in_value)),
-    /// if `input` is not empty: what [`next_token`](Self::next_token) gives there.
+    /// The next piece of the value being read (see [`in_value`](Self::in_value))
+    /// if `input` is not empty: what [`next_token`](Self::next_token) gives
+    /// there.
     #[inline(always)]
     pub(crate) fn value_piece<'a>(&mut self, input: &mut &'a [u8]) -> Option<Value<'a>> {
         match self.state {
-            State::InValue(name) if !input.is_empty() => Some(self.value(name, input)),
+            State::InValue(name) if !input.is_empty() => {
+                let found = find_line_end(input);
+                Some(self.value(name, found, input))
+            }
             _ => None,
         }
+    }
+
+    /// Takes the blank line at the start of `input` if the parser is at the
+    /// start of a line and one is there: what [`next_token`](Self::next_token)
+    /// would give as [`Token::BlankLine`].
+    #[inline(always)]
+    pub(crate) fn blank_line(&mut self, input: &mut &[u8]) -> bool {
+        let bytes = *input;
+        let at_line_start = matches!(self.state, State::Name { len: 0, .. });
+        let at_blank_line = at_line_start && matches!(bytes.first(), Some(b'\r' | b'\n'));
+        if at_blank_line {
+            self.end_line(bytes, 0, input);
+        }
+        at_blank_line
     }
 
     /// Ends the response body and makes the parser ready for a new one.
@@ -259,211 +270,298 @@ impl FieldParser {
         loop {
             let bytes: &'a [u8] = input;
             let &first = bytes.first()?;
-            if self.pending_cr {
-                self.pending_cr = false;
-                if first == b'\n' {
-                    // The LF of a CRLF (R13).
-                    *input = &bytes[1..];
+            let found = match self.state {
+                State::Name { len: 0, .. } => {
+                    let found = find_line_end(bytes);
+                    if let Some(end) = found {
+                        // The common case: the line lies whole in the input.
+                        self.end_line(bytes, end, input);
+                        return Some(whole_line(&bytes[..end]));
+                    }
+                    found
+                }
+                State::InValue(_) => {
+                    // More of a value begun in earlier input (long lines,
+                    // small pieces).
+                    return self.value_piece(input).map(Token::Value);
+                }
+                State::Bom(n) => {
+                    self.bom(n, first, input);
                     continue;
                 }
-            }
-            let step = match self.state {
-                State::InValue(name) => Step::Value(name),
-                State::LineStart => self.line_start(input),
-                State::AfterColon(name) => self.after_colon(name, input),
-                State::Name { buf, len } => self.name_bytes(buf, len, input),
-                State::Bom(n) => self.bom(n, input),
+                State::AfterCr => {
+                    self.state = LINE_START;
+                    if first == b'\n' {
+                        // The LF of a CRLF (R13).
+                        *input = &bytes[1..];
+                    }
+                    continue;
+                }
+                State::Name { .. } | State::AfterColon(_) => find_line_end(bytes),
             };
-            match step {
-                Step::Token(token) => return Some(token),
-                // Only a line's last piece may be empty: wait for more input.
-                Step::Value(_) if input.is_empty() => return None,
-                // Every value is read here, however its line began.
-                Step::Value(name) => return Some(Token::Value(self.value(name, input))),
-                Step::More => {}
+            if let Some(token) = self.partial_line(input, found) {
+                return Some(token);
             }
         }
     }
 
-    /// A line's first byte, at the start of `input` (not empty): a blank
-    /// line, a comment (R18) or a field's name.
+    /// The value bytes at the start of `input` (not empty), up to `found`,
+    /// the end of the line, if it is there.
     #[inline(always)]
-    fn line_start<'a>(&mut self, input: &mut &'a [u8]) -> Step<'a> {
+    fn value<'a>(
+        &mut self,
+        name: FieldName,
+        found: Option<usize>,
+        input: &mut &'a [u8],
+    ) -> Value<'a> {
         let bytes: &'a [u8] = input;
-        match bytes[0] {
-            b'\r' | b'\n' => {
-                *input = &bytes[1..];
-                self.end_line(bytes[0]);
-                Step::Token(Token::BlankLine)
+        let (bytes, end_of_line) = match found {
+            Some(end) => {
+                self.end_line(bytes, end, input);
+                (&bytes[..end], true)
             }
-            b':' => {
-                *input = &bytes[1..];
-                self.after_colon(FieldName::Comment, input)
+            None => {
+                *input = &[];
+                (bytes, false)
             }
-            _ => self.start_name(input),
-        }
-    }
-
-    /// Just after a colon: removes one space, no more (R19). The value is
-    /// read next, by [`value`](Self::value).
-    #[inline(always)]
-    fn after_colon<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Step<'a> {
-        let Some(&first) = input.first() else {
-            self.state = State::AfterColon(name);
-            return Step::More;
         };
-        if first == b' ' {
-            *input = &input[1..];
+        Value {
+            name,
+            bytes,
+            end_of_line,
         }
-        self.state = State::InValue(name);
-        Step::Value(name)
     }
 
-    /// Takes the next byte of a leading BOM, which is removed once (R9).
+    /// Moves `input` (which is `bytes`) past the line end at `end`: a CRLF
+    /// is one line end (R12); a CR that ends the input may be the first half
+    /// of one (R13).
+    #[inline(always)]
+    fn end_line<'a>(&mut self, bytes: &'a [u8], end: usize, input: &mut &'a [u8]) {
+        let cr = bytes[end] == b'\r';
+        let crlf = cr && bytes.get(end + 1) == Some(&b'\n');
+        *input = &bytes[end + 1 + usize::from(crlf)..];
+        self.state = if cr && !crlf && input.is_empty() {
+            State::AfterCr
+        } else {
+            LINE_START
+        };
+    }
+
+    /// Takes the rest of a line begun in earlier input, or the start of one
+    /// that runs past the end of `input`: the part of it in `input`, up to
+    /// `found`, the line's end if it is there. The same rules as
+    /// [`whole_line`], applied to what has arrived.
+    #[inline(never)]
+    fn partial_line<'a>(
+        &mut self,
+        input: &mut &'a [u8],
+        found: Option<usize>,
+    ) -> Option<Token<'a>> {
+        let bytes: &'a [u8] = input;
+        let state = self.state;
+        let part = match found {
+            Some(end) => {
+                self.end_line(bytes, end, input);
+                &bytes[..end]
+            }
+            None => {
+                *input = &[];
+                bytes
+            }
+        };
+        let ended = found.is_some();
+        // The state after this part, unless the line ended.
+        let mut open = |state| {
+            if !ended {
+                self.state = state;
+            }
+        };
+        let (name, value) = match state {
+            State::Name { buf, len } => {
+                let (name, value) = split_name(part);
+                let (buf, len) = extend_name(buf, len, name);
+                let Some(value) = value else {
+                    if !ended {
+                        // The name goes on in the next input.
+                        open(State::Name { buf, len });
+                        return None;
+                    }
+                    if len == 0 {
+                        return Some(Token::BlankLine);
+                    }
+                    // A line without a colon: the whole line is the name,
+                    // the value is empty (R20).
+                    return Some(Token::Value(Value {
+                        name: known_name(buf, len),
+                        bytes: &[],
+                        end_of_line: true,
+                    }));
+                };
+                (known_name(buf, len), value)
+            }
+            State::AfterColon(name) => (name, part),
+            State::InValue(_) | State::Bom(_) | State::AfterCr => return None,
+        };
+        if value.is_empty() && !ended {
+            // The space may be in the next input.
+            open(State::AfterColon(name));
+            return None;
+        }
+        let value = strip_space(value);
+        open(State::InValue(name));
+        if !ended && value.is_empty() {
+            // Only a line's last piece may be empty.
+            return None;
+        }
+        Some(Token::Value(Value {
+            name,
+            bytes: value,
+            end_of_line: ended,
+        }))
+    }
+
+    /// Takes `first`, the input's first byte, as the `n`th byte of a leading
+    /// BOM, which is removed once (R9), if it is one.
     #[cold]
-    fn bom<'a>(&mut self, n: u8, input: &mut &'a [u8]) -> Step<'a> {
-        if input.first() == Some(&BOM[usize::from(n)]) {
+    fn bom(&mut self, n: u8, first: u8, input: &mut &[u8]) {
+        if first == BOM[usize::from(n)] {
             *input = &input[1..];
             self.state = if n == 2 {
-                State::LineStart
+                LINE_START
             } else {
                 State::Bom(n + 1)
             };
         } else if n == 0 {
-            self.state = State::LineStart;
+            self.state = LINE_START;
         } else {
             // The bytes of the broken BOM start the first line's name, which
             // is then no known one (it decodes to U+FFFD, R8).
-            self.state = UNKNOWN_NAME;
-        }
-        Step::More
-    }
-
-    /// Ends the line at `terminator` (CR or LF, R12).
-    #[inline(always)]
-    fn end_line(&mut self, terminator: u8) {
-        self.pending_cr = terminator == b'\r';
-        self.state = State::LineStart;
-    }
-
-    /// Starts reading a name at the start of `input` (not empty). A name that
-    /// lies whole in `input`'s first word with the byte that ends it is
-    /// classified at once; any other goes byte by byte through [`State::Name`].
-    #[inline(always)]
-    fn start_name<'a>(&mut self, input: &mut &'a [u8]) -> Step<'a> {
-        let bytes: &'a [u8] = input;
-        let ends = first_word(bytes).map(|word| {
-            first_match(matches(word, b':') | matches(word, b'\r') | matches(word, b'\n'))
-        });
-        match ends {
-            Some(Some(len)) if len <= MAX_KNOWN_NAME => {
-                *input = &bytes[len..];
-                self.end_of_name(FieldName::from_bytes(&bytes[..len]), input)
-            }
-            Some(None) if WORD > MAX_KNOWN_NAME => {
-                // Six name bytes: no known name is that long.
-                *input = &bytes[MAX_KNOWN_NAME + 1..];
-                self.state = UNKNOWN_NAME;
-                Step::More
-            }
-            _ => {
-                self.state = State::Name {
-                    buf: [0; MAX_KNOWN_NAME],
-                    len: 0,
-                };
-                Step::More
-            }
+            self.state = State::Name {
+                buf: [0; MAX_KNOWN_NAME],
+                len: MAX_KNOWN_NAME as u8 + 1,
+            };
         }
     }
+}
 
-    /// Reads more of a name; `buf[..len]` holds it so far (see [`State::Name`]).
-    #[inline(never)]
-    fn name_bytes<'a>(
-        &mut self,
-        mut buf: [u8; MAX_KNOWN_NAME],
-        mut len: u8,
-        input: &mut &'a [u8],
-    ) -> Step<'a> {
-        let bytes: &'a [u8] = input;
-        // Byte by byte: names that do not lie whole in the input, and those
-        // longer than any known one, are rare.
-        for (used, &b) in bytes.iter().enumerate() {
-            if matches!(b, b':' | b'\r' | b'\n') {
-                *input = &bytes[used..];
-                let name = match buf.get(..usize::from(len)) {
-                    Some(name) => FieldName::from_bytes(name),
-                    None => FieldName::Unknown,
-                };
-                return self.end_of_name(name, input);
-            }
-            if let Some(slot) = buf.get_mut(usize::from(len)) {
-                *slot = b;
-                len += 1;
-            } else {
-                // A sixth name byte: no known name is that long.
-                len = UNKNOWN;
-            }
-        }
-        *input = &[];
-        self.state = State::Name { buf, len };
-        Step::More
+/// A line that lies whole in the input (no CR or LF in it) as a token: a
+/// blank line (R17), or its name and value.
+#[inline(always)]
+fn whole_line(line: &[u8]) -> Token<'_> {
+    if line.is_empty() {
+        return Token::BlankLine;
     }
+    let (name, value) = split_name(line);
+    Token::Value(Value {
+        name: field_name(name),
+        // A line without a colon: the whole line is the name, the value is
+        // empty (R20).
+        bytes: value.map_or(&[], strip_space),
+        end_of_line: true,
+    })
+}
 
-    /// Ends a name at the start of `input`, a colon, CR or LF.
-    #[inline(always)]
-    fn end_of_name<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Step<'a> {
-        let end = input[0];
-        *input = &input[1..];
-        if end == b':' {
-            return self.after_colon(name, input);
-        }
-        // A line without a colon: the whole line is the name, the value is empty (R20).
-        self.end_line(end);
-        Step::Token(Token::Value(Value {
-            name,
-            bytes: &[],
-            end_of_line: true,
-        }))
+/// Splits a line (or the part of it in the input) at its first colon: the
+/// name, and the value if there is a colon (R19, R20).
+#[inline(always)]
+fn split_name(line: &[u8]) -> (&[u8], Option<&[u8]>) {
+    match line.iter().position(|&b| b == b':') {
+        Some(colon) => (&line[..colon], Some(&line[colon + 1..])),
+        None => (line, None),
     }
+}
 
-    /// The value bytes at the start of `input` (not empty), up to the end of
-    /// the line or of the input; moves `input` past them and the line's end.
-    #[inline(always)]
-    fn value<'a>(&mut self, name: FieldName, input: &mut &'a [u8]) -> Value<'a> {
-        let bytes: &'a [u8] = input;
-        match find_line_end(bytes) {
-            Some(i) => {
-                *input = &bytes[i + 1..];
-                self.end_line(bytes[i]);
-                Value {
-                    name,
-                    bytes: &bytes[..i],
-                    end_of_line: true,
-                }
-            }
-            None => {
-                *input = &[];
-                Value {
-                    name,
-                    bytes,
-                    end_of_line: false,
-                }
-            }
+/// A value without the one space that may start it (R19).
+#[inline(always)]
+fn strip_space(value: &[u8]) -> &[u8] {
+    value.strip_prefix(b" ").unwrap_or(value)
+}
+
+/// The field a line's complete name makes: a comment when it is empty
+/// (the line starts with a colon, R18), else [`FieldName::from_bytes`].
+#[inline(always)]
+const fn field_name(name: &[u8]) -> FieldName {
+    if name.is_empty() {
+        FieldName::Comment
+    } else {
+        FieldName::from_bytes(name)
+    }
+}
+
+/// The field a name kept across chunks (see [`extend_name`]) makes.
+fn known_name(buf: [u8; MAX_KNOWN_NAME], len: u8) -> FieldName {
+    buf.get(..usize::from(len))
+        .map_or(FieldName::Unknown, field_name)
+}
+
+/// A name split across chunks: `buf[..len]` so far, with `more` appended
+/// as far as `buf` holds it. A `len` past [`MAX_KNOWN_NAME`] means a name no
+/// known one can be, and stays so.
+fn extend_name(mut buf: [u8; MAX_KNOWN_NAME], len: u8, more: &[u8]) -> ([u8; MAX_KNOWN_NAME], u8) {
+    let start = usize::from(len);
+    let end = start.saturating_add(more.len());
+    match buf.get_mut(start..end) {
+        Some(room) => {
+            room.copy_from_slice(more);
+            (buf, end as u8)
+        }
+        None => (buf, MAX_KNOWN_NAME as u8 + 1),
+    }
+}
+
+/// The position of the first CR or LF in `bytes`: the one search for line
+/// ends in the crate (R12), used by the decoder and the encoder.
+///
+/// Many lines are short (blank lines, heartbeats, ids, small pieces), where
+/// the set-up of memchr's vector search costs more than the search: the
+/// first machine word is looked at in a register first, and 4 to 7 bytes
+/// in two overlapping 4-byte reads (BENCHMARKS.md has the figures).
+#[inline]
+pub(crate) fn find_line_end(bytes: &[u8]) -> Option<usize> {
+    let line_ends = |word: usize| {
+        let flags = matches(word, b'\r') | matches(word, b'\n');
+        // The lowest flag is exact (see `matches`).
+        (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
+    };
+    if let Some(word) = bytes.first_chunk::<WORD>() {
+        let word = usize::from_le_bytes(*word);
+        return line_ends(word).or_else(|| search(&bytes[WORD..]).map(|i| i + WORD));
+    }
+    #[cfg(target_pointer_width = "64")]
+    if let Some(head) = bytes.first_chunk::<4>() {
+        // 4 to 7 bytes: the bytes past the end are zero, neither CR nor LF.
+        let tail = bytes.last_chunk::<4>().unwrap_or(head);
+        let read = |word: &[u8; 4]| u32::from_le_bytes(*word) as usize;
+        return line_ends(read(head) | read(tail) << ((bytes.len() - 4) * 8));
+    }
+    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+}
+
+/// Whether `bytes` contain NUL, which never gets into the last event ID
+/// (R24): the one NUL rule, for the decoder and the encoder.
+#[inline]
+pub(crate) fn has_nul(bytes: &[u8]) -> bool {
+    bytes.contains(&0)
+}
+
+/// The first CR or LF in `bytes`, by memchr's vector search.
+#[inline(always)]
+fn search(bytes: &[u8]) -> Option<usize> {
+    // Up to a few hundred bytes (most lines), memchr's SSE2 routine called
+    // directly (x86-64 always has SSE2) costs less than `memchr2`'s choice
+    // of routine by the CPU, which pays off on longer text.
+    #[cfg(target_arch = "x86_64")]
+    if bytes.len() <= 256 {
+        if let Some(finder) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
+            return finder.find(bytes);
         }
     }
+    memchr::memchr2(b'\r', b'\n', bytes)
 }
 
 /// The bytes looked at together in one register: 8 on 64-bit targets, 4 on
-/// 32-bit microcontrollers, where 64-bit arithmetic costs twice the code.
+/// 32-bit microcontrollers.
 const WORD: usize = size_of::<usize>();
-
-/// `WORD` bytes of `bytes`' start, little-endian, if it has that many.
-#[inline(always)]
-fn first_word(bytes: &[u8]) -> Option<usize> {
-    bytes
-        .first_chunk::<WORD>()
-        .map(|word| usize::from_le_bytes(*word))
-}
 
 /// High bit set in each byte of `word` equal to `byte`; the lowest such flag
 /// is always exact (higher ones may be false after a true one).
@@ -473,50 +571,6 @@ const fn matches(word: usize, byte: u8) -> usize {
     const HIGHS: usize = ONES * 0x80;
     let x = word ^ (ONES * byte as usize);
     x.wrapping_sub(ONES) & !x & HIGHS
-}
-
-/// The index of the lowest byte flagged by [`matches()`] in a little-endian word.
-#[inline(always)]
-fn first_match(flags: usize) -> Option<usize> {
-    (flags != 0).then(|| (flags.trailing_zeros() / 8) as usize)
-}
-
-/// The position of the first CR or LF in `bytes`: the one search for line
-/// ends (R12).
-///
-/// Lines are often short (heartbeats, ids, small tokens, small pieces),
-/// where memchr's setup costs more than the search: the first word is
-/// looked at in a register first.
-#[inline(always)]
-fn find_line_end(bytes: &[u8]) -> Option<usize> {
-    let line_ends = |word: usize| first_match(matches(word, b'\r') | matches(word, b'\n'));
-    if let Some(word) = first_word(bytes) {
-        return line_ends(word).or_else(|| search(&bytes[WORD..]).map(|i| i + WORD));
-    }
-    #[cfg(target_pointer_width = "64")]
-    if let Some(head) = bytes.first_chunk::<4>() {
-        // 4 to 7 bytes: two overlapping 4-byte reads; the bytes past the end
-        // are zero, which is neither CR nor LF.
-        let tail = bytes.last_chunk::<4>().unwrap_or(head);
-        let read = |word: &[u8; 4]| u32::from_le_bytes(*word) as usize;
-        return line_ends(read(head) | read(tail) << ((bytes.len() - 4) * 8));
-    }
-    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
-}
-
-/// The first CR or LF in `bytes`, by memchr's vector search.
-#[inline(always)]
-fn search(bytes: &[u8]) -> Option<usize> {
-    // Up to a few hundred bytes (most lines), memchr's SSE2 routine called
-    // directly (x86-64 always has SSE2) costs less than `memchr2`'s choice of
-    // routine by the CPU, which pays off on longer text.
-    #[cfg(target_arch = "x86_64")]
-    if bytes.len() <= 256 {
-        if let Some(finder) = memchr::arch::x86_64::sse2::memchr::Two::new(b'\r', b'\n') {
-            return finder.find(bytes);
-        }
-    }
-    memchr::memchr2(b'\r', b'\n', bytes)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use core::fmt;
 use core::iter::FusedIterator;
 use core::time::Duration;
 
+use crate::field::{find_line_end, has_nul};
 use crate::time::{Instant, ceil_millis};
 
 /// Parses the value of a `Last-Event-ID` request header (R39).
@@ -48,7 +49,7 @@ use crate::time::{Instant, ceil_millis};
 /// assert_eq!(parse_last_event_id(b"\xFF"), None); // not UTF-8
 /// ```
 pub fn parse_last_event_id(value: &[u8]) -> Option<&str> {
-    if value.is_empty() || memchr::memchr3(0, b'\r', b'\n', value).is_some() {
+    if value.is_empty() || has_nul(value) || find_line_end(value).is_some() {
         return None;
     }
     core::str::from_utf8(value).ok()

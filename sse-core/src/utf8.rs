@@ -2,11 +2,10 @@
 //!
 //! Every text the decoder hands out is checked by `simdutf8` (SIMD where the
 //! CPU has it); invalid input takes a slow path that replaces each maximal
-//! subpart of a broken sequence by U+FFFD in place. Text borrowed from the
-//! input is checked once. Text in a buffer is checked twice: once to know
-//! whether it needs repair, and once more to make the `&str` that is handed
-//! out, since safe code can keep no `&str` from the first check across the
-//! repair (an unchecked view would save it; BENCHMARKS.md has the figures).
+//! subpart of a broken sequence by U+FFFD in place. Valid text, borrowed
+//! from the input or in a buffer, is checked once: the `&str` is made from
+//! that check ([`checked`](crate::checked)). Repaired text is checked once
+//! more after the repair.
 
 use crate::decode::Buf;
 
@@ -21,11 +20,16 @@ pub(crate) fn text(bytes: &[u8]) -> Option<&str> {
 
 /// Decodes `buf[..len]` with replacement, in place, and returns the text;
 /// `None` when the decoded text would be longer than `cap` (or than a fixed
-/// `buf`), leaving `buf` as it was. Valid text is not moved.
+/// `buf`), leaving `buf` as it was. Valid text is not moved, and checked
+/// once.
 #[inline]
-pub(crate) fn decode_in_place(mut buf: Buf<'_>, len: usize, cap: usize) -> Option<&str> {
-    let len = repair_in_place(&mut buf, len, cap)?;
-    // `repair_in_place` left valid text.
+pub(crate) fn decode_in_place(buf: Buf<'_>, len: usize, cap: usize) -> Option<&str> {
+    let mut buf = match buf.into_text(len) {
+        Ok(text) => return Some(text),
+        Err(buf) => buf,
+    };
+    let len = replace_invalid(&mut buf, len, cap)?;
+    // `replace_invalid` left valid text.
     text(&buf.into_bytes()[..len])
 }
 
@@ -73,9 +77,6 @@ fn decoded_len(bytes: &[u8]) -> usize {
 #[inline(never)]
 fn replace_invalid(buf: &mut Buf<'_>, len: usize, cap: usize) -> Option<usize> {
     let total = decoded_len(&buf.bytes()[..len]);
-    if total > cap {
-        return None;
-    }
     let buf = buf.get_mut(0..total, cap)?;
     // Move the raw bytes to the end of the decoded span and decode forwards.
     // Decoding never shrinks text (a maximal subpart has 1 to 3 bytes and

@@ -179,9 +179,9 @@ impl Parser {
             }
             // R24: an id containing NUL anywhere is ignored (it falls to `_`).
             "id" if !value.contains('\0') => self.last_event_id_buffer = value.to_owned(),
-            // R25: only ASCII digits; R26a: an empty value is ignored.
+            // R25: only ASCII digits; R26: an empty value is ignored.
             "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
-                // R26b: a value above u64::MAX does not parse and is ignored.
+                // R26: a value above u64::MAX does not parse and is ignored.
                 if let Ok(ms) = value.parse::<u64>() {
                     self.items.push(OwnedItem::Retry(ms));
                 }

@@ -1,21 +1,22 @@
-//! Events with more data than the decoder checks at once.
+//! Events larger than the pieces they arrive in.
 //!
-//! The decoder checks the UTF-8 of copied data in stretches of 4096 bytes as
-//! it arrives, while it is still in the cache, and at dispatch checks only
-//! what is left; invalid text is still decoded with replacement (R8) as a
-//! whole. These tests build events of up to ~20 KiB around those stretches:
-//! characters and errors at and around every multiple of 4096 bytes of data,
-//! on one long line or over several (joined with LF, R23), and small events
-//! after large ones (the checked length belongs to one block, R28/R31). Each
-//! body must decode as the naive decoder says, fed whole, in pieces of fixed
-//! sizes and cut anywhere (R11).
+//! The decoder copies the data of such an event into its buffer piece by
+//! piece and checks its UTF-8 once, at dispatch; invalid text is decoded
+//! with replacement (R8) as a whole. These tests build events of up to ~20
+//! KiB: characters and errors at and around every multiple of 4096 bytes of
+//! data (the size of a network chunk, so a piece boundary can fall inside a
+//! character or a broken sequence), on one long line or over several
+//! (joined with LF, R23), and small events after large ones (nothing of one
+//! block's data carries over to the next, R28/R31). Each body must decode as
+//! the naive decoder says, fed whole, in pieces of fixed sizes and cut
+//! anywhere (R11).
 #![cfg(not(miri))]
 
 use proptest::prelude::*;
 use sse_core_tests::{drive, naive};
 
-/// Text pieces: long ASCII runs sized to end near a check, characters of
-/// every width, and the broken sequences of R8.
+/// Text pieces: long ASCII runs sized to end near a 4096-byte boundary,
+/// characters of every width, and the broken sequences of R8.
 fn text_piece() -> impl Strategy<Value = Vec<u8>> {
     let special: Vec<&'static [u8]> = vec![
         "é".as_bytes(),
@@ -113,10 +114,10 @@ fn event_around(before: usize, middle: &[u8]) -> Vec<u8> {
 }
 
 #[test]
-fn characters_and_errors_at_every_place_around_the_first_check() {
+fn characters_and_errors_at_every_place_around_a_4096_byte_boundary() {
     // Every character width, and errors of every length, starting from 8
-    // bytes before the 4096th byte of data to 8 after, in pieces of every
-    // size a check can end on.
+    // bytes before the 4096th byte of data to 8 after, in pieces small and
+    // large.
     let middles: [&[u8]; 7] = [
         "é".as_bytes(),
         "€".as_bytes(),
@@ -142,10 +143,10 @@ fn characters_and_errors_at_every_place_around_the_first_check() {
 }
 
 #[test]
-fn a_small_event_after_a_large_one_is_checked_from_its_start() {
-    // The first event's data is checked up to past 8 KiB; the second is
-    // shorter and broken near its start, so a checked length carried over
-    // from the first would hide its error.
+fn a_small_event_after_a_large_one_is_decoded_from_its_start() {
+    // The first event's data is past 8 KiB; the second is shorter and
+    // broken near its start, so a length carried over from the first would
+    // hide its error.
     let mut body = event_around(9000, "€".as_bytes());
     body.extend_from_slice(b"data: \xFFbroken\n\n");
     body.extend_from_slice(&event_around(10, b"\xC3("));
@@ -162,10 +163,9 @@ fn a_small_event_after_a_large_one_is_checked_from_its_start() {
 }
 
 #[test]
-fn an_error_before_a_check_is_repaired_with_everything_after_it() {
-    // Data over many lines (the general path) and over one long line (the
-    // middle-of-line path), broken before the first check: later stretches
-    // are not checked, and dispatch repairs the whole text.
+fn an_early_error_in_a_large_event_is_repaired_with_everything_after_it() {
+    // Data over many lines and over one long line (carried from piece to
+    // piece), broken near its start: dispatch repairs the whole text.
     let mut lines = Vec::new();
     lines.extend_from_slice(b"data: \xFF\n");
     for _ in 0..200 {

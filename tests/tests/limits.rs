@@ -308,3 +308,129 @@ fn a_block_failing_at_dispatch_commits_no_id_like_one_failing_early() {
         assert_eq!(drive::decode_limited(&pieces, limits), outcome, "cut {cut}");
     }
 }
+
+#[test]
+fn set_last_event_id_takes_an_id_of_exactly_the_limit() {
+    let mut decoder = Decoder::<InlineBuffers<16, 16, 8>>::new();
+    assert_eq!(decoder.set_last_event_id("12345678"), Ok(()));
+    assert_eq!(decoder.last_event_id(), "12345678");
+    assert_eq!(
+        decoder.set_last_event_id("123456789"),
+        Err(DecodeError::IdTooLong { limit: 8 })
+    );
+    assert_eq!(decoder.last_event_id(), "12345678");
+    // A limit lowered below the buffer, the same.
+    decoder.set_limits(Limits::new().max_id(5));
+    assert_eq!(decoder.set_last_event_id("abcde"), Ok(()));
+    assert_eq!(
+        decoder.set_last_event_id("abcdef"),
+        Err(DecodeError::IdTooLong { limit: 5 })
+    );
+    assert_eq!(decoder.last_event_id(), "abcde");
+}
+
+#[test]
+fn set_last_event_id_after_ids_were_committed_is_what_the_decoder_reports() {
+    // Each committed id moves the last event ID to another of the three id
+    // buffers; the id set by hand must be read back from whichever holds it.
+    let mut decoder = Decoder::<InlineBuffers<16, 16, 8>>::new();
+    for (round, id) in ["a", "bb", "ccc", "dddd"].into_iter().enumerate() {
+        let body = format!("id: {round}\n\n");
+        let mut input = body.as_bytes();
+        while decoder.next(&mut input).is_some() {}
+        assert_eq!(decoder.last_event_id(), round.to_string());
+        decoder.set_last_event_id(id).unwrap();
+        assert_eq!(decoder.last_event_id(), id);
+        let mut input = &b"data: x\n\n"[..];
+        let item = decoder.next(&mut input).unwrap().unwrap();
+        assert_eq!(item.event().unwrap().last_event_id(), id);
+    }
+}
+
+/// The items of `body` fed whole and in 1-byte pieces (they must agree).
+fn items<S: sse_core::Storage + Clone>(decoder: &Decoder<S>, body: &[u8]) -> Vec<String> {
+    let mut runs = [1, body.len()].map(|piece| {
+        let mut decoder = decoder.clone();
+        let mut out = Vec::new();
+        for chunk in body.chunks(piece) {
+            let mut input = chunk;
+            while let Some(item) = decoder.next(&mut input) {
+                out.push(match item {
+                    Ok(Item::Event(e)) => {
+                        format!("{}|{}|{}", e.event_type(), e.data(), e.last_event_id())
+                    }
+                    Ok(other) => format!("{other:?}"),
+                    Err(error) => format!("{error}"),
+                });
+            }
+        }
+        out
+    });
+    assert_eq!(runs[0], runs[1], "{body:?}");
+    std::mem::take(&mut runs[0])
+}
+
+#[test]
+fn repaired_text_that_exactly_fills_its_buffer_is_kept_and_one_more_byte_is_an_error() {
+    // Two invalid bytes become two U+FFFD, 6 bytes (R8).
+    let fits = Decoder::<InlineBuffers<6, 6, 6>>::new();
+    let over = Decoder::<InlineBuffers<5, 5, 5>>::new();
+    let ff = "\u{FFFD}\u{FFFD}";
+    let cases = [
+        (
+            &b"data: \xFF\xFF\n\n"[..],
+            format!("message|{ff}|"),
+            "event data",
+        ),
+        (
+            b"event: \xFF\xFF\ndata\n\n",
+            format!("{ff}||"),
+            "event type",
+        ),
+        (
+            b"id: \xFF\xFF\ndata\n\n",
+            format!("message||{ff}"),
+            "event id",
+        ),
+    ];
+    for (body, kept, part) in cases {
+        assert_eq!(items(&fits, body), [kept]);
+        assert_eq!(
+            items(&over, body),
+            [format!("{part} longer than the limit of 5 bytes")]
+        );
+    }
+    // The same with limits lowered below larger buffers.
+    let lowered = Decoder::<InlineBuffers<64, 64, 64>>::new()
+        .with_limits(Limits::new().max_data(6).max_event_type(6).max_id(6));
+    assert_eq!(
+        items(
+            &lowered,
+            b"event: \xFF\xFF\nid: \xFF\xFF\ndata: \xFF\xFF\n\n"
+        ),
+        [format!("{ff}|{ff}|{ff}")]
+    );
+    let lowered = lowered.with_limits(Limits::new().max_data(5));
+    assert_eq!(
+        items(&lowered, b"data: \xFF\xFF\n\ndata: ok\n\n"),
+        ["event data longer than the limit of 5 bytes", "message|ok|"]
+    );
+}
+
+#[test]
+fn a_data_line_of_exactly_the_limit_is_kept_borrowed_or_copied() {
+    let decoder = Decoder::<InlineBuffers<4>>::new();
+    assert_eq!(items(&decoder, b"data: abcd\n\n"), ["message|abcd|"]);
+    assert_eq!(
+        items(&decoder, b"data: abcde\n\ndata: ok\n\n"),
+        ["event data longer than the limit of 4 bytes", "message|ok|"]
+    );
+    assert_eq!(
+        items(&decoder, b"data: ab\ndata: c\n\n"),
+        ["message|ab\nc|"]
+    );
+    assert_eq!(
+        items(&decoder, b"data: ab\ndata: cd\n\n"),
+        ["event data longer than the limit of 4 bytes"]
+    );
+}

@@ -1,13 +1,14 @@
-//! Streams made mostly of the blocks the decoder takes whole in one step when
-//! they lie in one chunk (comments, blank lines, one `data` line and its
-//! blank line: LLM token streams and heartbeats), mixed with blocks it must
-//! leave to its general path (several `data` lines, `id`, `event`, `retry`,
-//! unknown fields, invalid UTF-8, data over the limit, reported comments).
+//! Streams made mostly of simple blocks (comments, blank lines, one `data`
+//! line and its blank line: LLM token streams and heartbeats), mixed with
+//! others (several `data` lines, `id`, `event`, `retry`, unknown fields,
+//! invalid UTF-8, data over the limit, reported comments).
 //!
-//! Fed whole, such a stream goes through the one-step path wherever it can;
-//! fed byte by byte, never. So the checks are: whole equals the naive
-//! reference decoder (R17-R30), any chunking equals whole (R11), and with a
-//! small data limit or with comments reported, whole equals byte by byte.
+//! Fed whole, each line lies whole in the input and a `data` line followed
+//! by its blank line is handed out borrowed from the input; fed byte by
+//! byte, every line is carried over from piece to piece and every event's
+//! data is copied. So the checks are: whole equals the naive reference
+//! decoder (R17-R30), any chunking equals whole (R11), and with a small data
+//! limit or with comments reported, whole equals byte by byte.
 #![cfg(not(miri))]
 
 use proptest::prelude::*;

@@ -13,7 +13,8 @@ use alloc::{
 /// One dispatched event (R30, R33): a `MessageEvent`'s type, data and last event ID.
 ///
 /// The strings borrow from the decoder's buffers or, when the event's data was
-/// one line inside the chunk being decoded, straight from the input.
+/// one `data` line followed by its blank line inside the chunk being decoded,
+/// straight from the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Event<'a> {
     pub(super) event_type: &'a str,

@@ -3,8 +3,8 @@
 //! - [`storage`]: the buffers an event is kept in, their capacities and limits;
 //! - [`item`]: what the decoder hands out;
 //! - [`event`]: the rules that turn fields into events;
-//! - this module: [`Decoder`], which feeds the field layer's tokens to the
-//!   event layer's rules.
+//! - this module: [`Decoder`], which drives: it takes the field layer's
+//!   tokens and hands each to the event layer.
 
 mod event;
 mod item;
@@ -16,12 +16,11 @@ pub use item::{OwnedEvent, OwnedItem};
 pub(crate) use storage::Buf;
 #[cfg(feature = "alloc")]
 pub use storage::HeapBuffers;
-use storage::Lowered;
 pub use storage::{InlineBuffers, Limits, SliceBuffers, Storage};
 
 use crate::error::DecodeError;
-use crate::field::FieldParser;
-use event::{Events, id_text};
+use crate::field::{FieldName, FieldParser, Token};
+use event::Events;
 
 /// A `text/event-stream` decoder: body bytes in, [`Item`]s out.
 ///
@@ -114,7 +113,7 @@ impl<S: Storage> Decoder<S> {
         }
     }
 
-    /// Lowers the limits below the storage's capacities .
+    /// Lowers the limits below the storage's capacities.
     ///
     /// ```
     /// use sse_core::{Decoder, InlineBuffers, Limits};
@@ -138,7 +137,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.limits().data(), 100);
     /// ```
     pub fn set_limits(&mut self, limits: Limits) {
-        self.events.lowered = Lowered::new(limits);
+        self.events.set_limits(limits);
     }
 
     /// Reports comments as [`Item::Comment`] (they are ignored by default, R18).
@@ -154,7 +153,7 @@ impl<S: Storage> Decoder<S> {
     /// ```
     #[must_use]
     pub fn with_comments(mut self, report: bool) -> Self {
-        self.events.comments = report;
+        self.events.set_comments(report);
         self
     }
 
@@ -165,7 +164,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.limits().event_type(), 8);
     /// ```
     pub fn limits(&self) -> Limits {
-        self.events.lowered.get().min(self.storage.capacities())
+        self.events.limits(self.storage.capacities())
     }
 
     /// The last event ID string (R27): what a reconnection sends as
@@ -178,8 +177,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.last_event_id(), "a"); // `b` awaits its blank line
     /// ```
     pub fn last_event_id(&self) -> &str {
-        let ids = &self.events.ids;
-        id_text(&self.storage.id(ids.committed)[..ids.len[ids.committed]])
+        self.events.last_event_id(|i| self.storage.id(i))
     }
 
     /// The last valid `retry` value seen, in milliseconds (R25), across bodies.
@@ -191,7 +189,7 @@ impl<S: Storage> Decoder<S> {
     /// assert_eq!(decoder.retry(), Some(2500));
     /// ```
     pub fn retry(&self) -> Option<u64> {
-        self.events.retry
+        self.events.retry()
     }
 
     /// Sets the last event ID string and buffer, as when resuming a stream
@@ -209,23 +207,9 @@ impl<S: Storage> Decoder<S> {
     /// # Ok::<(), DecodeError>(())
     /// ```
     pub fn set_last_event_id(&mut self, id: &str) -> Result<(), DecodeError> {
-        let limit = self.limits().id();
-        if id.len() > limit {
-            return Err(DecodeError::IdTooLong { limit });
-        }
-        if id.as_bytes().contains(&0) {
-            return Err(DecodeError::IdContainsNul);
-        }
-        // The committed buffer is never the one an `id` line is read into.
-        let ids = &mut self.events.ids;
-        let mut parts = self.storage.parts();
-        parts.ids[ids.committed]
-            .get_mut(0..id.len(), limit)
-            .ok_or(DecodeError::IdTooLong { limit })?
-            .copy_from_slice(id.as_bytes());
-        ids.len[ids.committed] = id.len();
-        ids.current = ids.committed;
-        Ok(())
+        let capacities = self.storage.capacities();
+        self.events
+            .set_last_event_id(self.storage.parts(), capacities, id)
     }
 
     /// Decodes from `input`, advancing it past what was used, until there is
@@ -253,17 +237,42 @@ impl<S: Storage> Decoder<S> {
         &'s mut self,
         input: &mut &'a [u8],
     ) -> Option<Result<Item<'s>, DecodeError>> {
-        if self.events.in_data_line(&self.fields) {
-            let mut data = self.storage.parts().data;
-            if let Some(error) = self.events.data_piece(&mut self.fields, &mut data, input) {
-                return Some(Err(error));
+        // The limits in force are worked out from these where they are used.
+        let capacities = self.storage.capacities();
+        if self.fields.in_value() == Some(FieldName::Data) && self.events.in_data_line() {
+            // The middle of a data line (long lines, small pieces): the same
+            // steps as below, with only the data buffer.
+            if let Some(value) = self.fields.value_piece(input) {
+                let data = &mut self.storage.parts().data;
+                if let Some(error) = self.events.data_piece(data, capacities, value) {
+                    return Some(Err(error));
+                }
             }
             if input.is_empty() {
                 return None;
             }
         }
-        self.events
-            .next(&mut self.fields, self.storage.parts(), input)
+        let mut parts = self.storage.parts();
+        let dispatch = loop {
+            match self.fields.next_token(input)? {
+                Token::Value(value) => {
+                    if self.events.may_borrow(&value, capacities) && self.fields.blank_line(input) {
+                        // The event's data is this one line: borrowed from
+                        // the input, never copied.
+                        return Some(self.events.borrowed(parts, capacities, value.bytes));
+                    }
+                    if let Some(item) = self.events.value(&mut parts, capacities, value) {
+                        return Some(item);
+                    }
+                }
+                Token::BlankLine => {
+                    if let Some(dispatch) = self.events.blank_line() {
+                        break dispatch;
+                    }
+                }
+            }
+        };
+        Some(self.events.dispatch(parts, capacities, dispatch, None))
     }
 
     /// Ends the response body: discards any incomplete event and line (R15,

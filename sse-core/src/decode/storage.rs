@@ -169,48 +169,33 @@ pub struct Parts<'b> {
 pub(crate) enum Buf<'b> {
     /// A buffer whose size stays put.
     Fixed(&'b mut [u8]),
-    /// A buffer that grows up to a capacity: its length is its size so far.
+    /// A buffer that grows on demand: its length is its size so far.
     #[cfg(feature = "alloc")]
-    Growing(&'b mut Vec<u8>, usize),
+    Growing(&'b mut Vec<u8>),
 }
 
 impl<'b> Buf<'b> {
-    /// `buf[range]`, grown first if the buffer can grow and `range.end` is
-    /// within `limit`; `None` if it does not fit. A fixed buffer ignores
-    /// `limit`: the caller has checked it.
+    /// `buf[range]`, grown first if the buffer can grow, if `range.end` is
+    /// within `limit` (see [`within`]) and the buffer; `None`, with nothing
+    /// changed, if not.
     #[inline(always)]
-    #[cfg_attr(not(feature = "alloc"), allow(unused_variables))]
     pub(crate) fn get_mut(
         &mut self,
         range: core::ops::Range<usize>,
         limit: usize,
     ) -> Option<&mut [u8]> {
+        if !within(range.end, limit) {
+            return None;
+        }
         match self {
             Self::Fixed(bytes) => bytes.get_mut(range),
             #[cfg(feature = "alloc")]
-            Self::Growing(vec, _) => {
+            Self::Growing(vec) => {
                 if vec.len() < range.end {
-                    grow(vec, range.end, limit)?;
+                    grow(vec, range.end, limit);
                 }
                 vec.get_mut(range)
             }
-        }
-    }
-
-    /// The limit in force for this buffer: the caller's `limit`, within the
-    /// buffer's capacity.
-    #[inline(always)]
-    pub(crate) fn limit(&self, limit: usize) -> usize {
-        limit.min(self.capacity())
-    }
-
-    /// The most bytes the buffer can hold.
-    #[inline(always)]
-    pub(crate) fn capacity(&self) -> usize {
-        match self {
-            Self::Fixed(bytes) => bytes.len(),
-            #[cfg(feature = "alloc")]
-            Self::Growing(_, capacity) => *capacity,
         }
     }
 
@@ -220,7 +205,19 @@ impl<'b> Buf<'b> {
         match self {
             Self::Fixed(bytes) => bytes,
             #[cfg(feature = "alloc")]
-            Self::Growing(vec, _) => vec,
+            Self::Growing(vec) => vec,
+        }
+    }
+
+    /// `buf[..len]` as text, for the buffer's whole borrow, if it is valid
+    /// UTF-8 (checked once, see [`checked`](crate::checked)); otherwise the
+    /// buffer, handed back for repair.
+    #[inline(always)]
+    pub(crate) fn into_text(self, len: usize) -> Result<&'b str, Self> {
+        match self {
+            Self::Fixed(bytes) => crate::checked::text(bytes, len).map_err(Self::Fixed),
+            #[cfg(feature = "alloc")]
+            Self::Growing(vec) => crate::checked::vec_text(vec, len).map_err(Self::Growing),
         }
     }
 
@@ -230,7 +227,7 @@ impl<'b> Buf<'b> {
         match self {
             Self::Fixed(bytes) => bytes,
             #[cfg(feature = "alloc")]
-            Self::Growing(vec, _) => vec,
+            Self::Growing(vec) => vec,
         }
     }
 }
@@ -241,22 +238,24 @@ impl<'b> From<&'b mut [u8]> for Buf<'b> {
     }
 }
 
-/// Grows `vec` to hold at least `end` bytes: twice its size, or `end` if
-/// that is more, but never past `limit` (allocating exactly that much).
-/// `None`, with nothing allocated, if `end` is past `limit`.
+/// Grows `vec` to hold at least `end` bytes (at most `limit`): twice its
+/// size, or `end` if that is more, but never past `limit` (allocating
+/// exactly that much).
 #[cfg(feature = "alloc")]
 #[cold]
 #[inline(never)]
-fn grow(vec: &mut Vec<u8>, end: usize, limit: usize) -> Option<()> {
-    if end > limit {
-        return None;
-    }
+fn grow(vec: &mut Vec<u8>, end: usize, limit: usize) {
     /// The least a buffer grows to, so that short texts take one allocation.
     const MIN: usize = 64;
     let size = vec.len().saturating_mul(2).max(MIN).clamp(end, limit);
     vec.reserve_exact(size - vec.len());
     vec.resize(size, 0);
-    Some(())
+}
+
+/// Whether a text of `len` bytes keeps to `limit`: the one limit check.
+#[inline(always)]
+pub(crate) const fn within(len: usize, limit: usize) -> bool {
+    len <= limit
 }
 
 pub(super) mod sealed {
@@ -488,16 +487,10 @@ impl HeapBuffers {
 impl sealed::Sealed for HeapBuffers {
     fn parts(&mut self) -> Parts<'_> {
         let [a, b, c] = &mut self.ids;
-        let capacities = self.capacities;
-        let id = capacities.id();
         Parts {
-            data: Buf::Growing(&mut self.data, capacities.data()),
-            event_type: Buf::Growing(&mut self.event_type, capacities.event_type()),
-            ids: [
-                Buf::Growing(a, id),
-                Buf::Growing(b, id),
-                Buf::Growing(c, id),
-            ],
+            data: Buf::Growing(&mut self.data),
+            event_type: Buf::Growing(&mut self.event_type),
+            ids: [Buf::Growing(a), Buf::Growing(b), Buf::Growing(c)],
         }
     }
     fn id(&self, index: usize) -> &[u8] {
