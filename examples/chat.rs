@@ -181,7 +181,7 @@ async fn main() {
     let token_query = args
         .token
         .as_ref()
-        .map(|t| format!("?token={}", percent_encode(t)))
+        .map(|t| format!("?token={}", sse_core_examples::percent_encode(t)))
         .unwrap_or_default();
     println!("chat: listening on http://127.0.0.1:{port}/");
     println!(
@@ -331,17 +331,6 @@ fn unauthorized() -> Response {
 /// Compares two strings in a time that depends only on their lengths.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `GET /`: the page.

@@ -7,3 +7,20 @@
 //! - `decode` and `encode`: std-only filters between a stream and JSON Lines.
 //!
 //! `cargo run --release -p sse-core-examples --example chat` starts the chat.
+
+/// Percent-encodes everything but unreserved characters (RFC 3986), for a
+/// value in a URL's query: what `chat` prints in its links and its tests send.
+///
+/// ```
+/// assert_eq!(sse_core_examples::percent_encode("a b/é"), "a%20b%2F%C3%A9");
+/// ```
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -30,7 +30,8 @@ use serde_json::{Value, json};
 use sse_core::EndOfBody;
 
 mod common;
-use common::{Chat, Ev, check_answer, decode, example, get, percent_encode, request, run};
+use common::{Chat, Ev, check_answer, decode, example, get, request, run};
+use sse_core_examples::percent_encode;
 
 #[path = "support/chromium.rs"]
 mod chromium;

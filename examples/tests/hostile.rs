@@ -21,7 +21,8 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 mod common;
-use common::{Chat, Response, decode, example, get, percent_encode, request, run};
+use common::{Chat, Response, decode, example, get, request, run};
+use sse_core_examples::percent_encode;
 
 /// How long any one wait may take before the test fails.
 const WATCHDOG: Duration = Duration::from_secs(60);

@@ -22,7 +22,8 @@ use sse_core::{Decoder, InlineBuffers, Item};
 use tokio::sync::Barrier;
 
 mod common;
-use common::{Chat, Ev, check_answer, percent_encode};
+use common::{Chat, Ev, check_answer};
+use sse_core_examples::percent_encode;
 
 /// Clients streaming at once.
 const CLIENTS: usize = 2000;

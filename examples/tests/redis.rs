@@ -30,7 +30,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use sse_core::EndOfBody;
 
 mod common;
-use common::{Chat, Ev, check_answer_text, decode, get, percent_encode};
+use common::{Chat, Ev, check_answer_text, decode, get};
+use sse_core_examples::percent_encode;
 
 #[path = "support/missing.rs"]
 mod missing;

@@ -163,18 +163,6 @@ pub(crate) fn run_with_input(command: &mut Command, stdin: Option<&[u8]>, limit:
     }
 }
 
-/// Percent-encodes everything but unreserved characters.
-pub(crate) fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                char::from(b).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A running `chat` example on a free port; killed when dropped.
 pub(crate) struct Chat {
     child: std::process::Child,
