@@ -24,3 +24,21 @@ pub fn percent_encode(text: &str) -> String {
         })
         .collect()
 }
+
+/// An error and its causes, on one line: what `tail` and `chat` print and
+/// send when a request fails.
+///
+/// ```
+/// let error = std::io::Error::other("connection refused");
+/// assert_eq!(sse_core_examples::error_chain(&error), "connection refused");
+/// ```
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -50,6 +50,7 @@ use serde::Serialize;
 use sse_core::client::{Client, Output, ReadyState, Reconnect};
 use sse_core::stream::{EventStream, StreamError};
 use sse_core::{Decoder, EndOfBody, HeapBuffers, Instant, Limits, OwnedItem, Storage};
+use sse_core_examples::error_chain;
 
 /// The options.
 #[derive(Parser, Debug)]
@@ -377,18 +378,6 @@ async fn within<F: Future>(limit: Option<Duration>, future: F) -> Option<F::Outp
         Some(limit) => tokio::time::timeout(limit, future).await.ok(),
         None => Some(future.await),
     }
-}
-
-/// An error and its causes, on one line.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// How a body ended.
