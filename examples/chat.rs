@@ -8,15 +8,19 @@
 //! ```
 //!
 //! The page (`examples/chat/index.html`) opens an `EventSource` on
-//! `/stream?c=<conversation>&q=<question>`. A fake "AI" makes up an answer
-//! from the question (deterministically, so tests can check it) and the
-//! stream carries it as:
+//! `/stream?c=<conversation>&q=<question>`. The answer comes from a model
+//! behind an OpenAI-compatible API (`--upstream URL --model NAME`, the API
+//! key in `OPENAI_API_KEY`; `examples/chat/model.rs`), or, by default, a
+//! fake "AI" makes it up from the question (deterministically, so tests can
+//! check it). The stream carries it as:
 //!
-//! - `retry: <ms>` at the start of every response;
+//! - `retry: <ms>` at the start of every response, and with a model,
+//!   `event: model` with its name (no id);
 //! - one `event: token` per token, with `id: 1`, `id: 2`, ... and the token
 //!   as data (leading spaces, line breaks, CJK, emoji and quotes included);
 //! - `event: done` with the whole answer as data and the next id, written
-//!   token by token with [`EventWriter`];
+//!   token by token with [`EventWriter`]; or, when the model failed,
+//!   `event: server-error` with the next id and why as data;
 //! - a heartbeat comment (`:`) whenever nothing was written for the
 //!   heartbeat interval.
 //!
@@ -29,9 +33,11 @@
 //! reconnects with `Last-Event-ID` gets exactly the events it missed, then the
 //! answer goes on; an id the buffer does not hold ([`Replay::Gap`]) gets an
 //! `event: reset` and the answer again from the start, never a silent gap.
-//! A client that already has `done` gets `204 No Content`, the standard's
-//! "stop reconnecting". The answer is generated while someone listens: each
-//! stream asks for the next event when the token delay has passed.
+//! A client that already has the last event gets `204 No Content`, the
+//! standard's "stop reconnecting". Each answer is asked for once, when its
+//! conversation starts, and goes on to its end whoever listens: clients that
+//! reconnect, or join late, get the server's copy, never a second call to
+//! the model.
 //!
 //! Each stream is a body that axum polls; a client that goes away drops it
 //! at once, with its place in the conversation (`GET /stats` counts the
@@ -78,9 +84,11 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use clap::Parser;
+use futures_util::StreamExt;
 use serde::Deserialize;
 use sse_core::stream::{Frame, FrameStream};
-use sse_core::{EventWriter, Instant, Message, Replay, Sink, encode_to, parse_last_event_id};
+use sse_core::{EventWriter, Message, Replay, Sink, encode_to, parse_last_event_id};
+use tokio::sync::watch;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// `--redis`: conversations in Redis Streams, shared by instances.
@@ -96,6 +104,12 @@ use guard::Untrusted;
 #[path = "chat/history.rs"]
 mod history;
 use history::{Answer, History};
+
+/// Where answers come from: made up, or a model behind an OpenAI-compatible
+/// API (`--upstream`).
+#[path = "chat/model.rs"]
+mod model;
+use model::Model;
 
 /// jemalloc: on Linux an idle stream takes about 10% less resident memory
 /// than with the system allocator (the README's load figures).
@@ -144,6 +158,8 @@ struct Args {
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
     #[command(flatten)]
+    model: model::ModelArgs,
+    #[command(flatten)]
     limits: guard::Limits,
 }
 
@@ -160,6 +176,13 @@ fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
+    let model = match Model::new(&args.model, Duration::from_millis(args.token_delay_ms)) {
+        Ok(model) => Arc::new(model),
+        Err(e) => {
+            eprintln!("chat: {e}");
+            std::process::exit(2);
+        }
+    };
     let redis = match &args.redis {
         Some(url) => match shared::Shared::connect(url).await {
             Ok(shared) => Some(shared),
@@ -196,6 +219,10 @@ async fn main() {
     if args.drop_every == 0 {
         println!("chat: (add --drop-every 15 to see the stream resume after dropped connections)");
     }
+    if let Some(name) = model.name() {
+        println!("chat: answers come from {}", model.describe());
+        eprintln!("chat: each new question is one call to the model {name}");
+    }
     if redis.is_some() {
         println!(
             "chat: conversations are kept in Redis Streams (--redis), shared with every \
@@ -206,10 +233,10 @@ async fn main() {
     guard::raise_open_files(args.limits.max_connections);
     let connections = Arc::new(guard::Gauge::default());
     let app = Arc::new(App {
-        started: tokio::time::Instant::now(),
         conversations: Mutex::new(Conversations::default()),
         connections: Arc::clone(&connections),
         streams: Arc::new(guard::Gauge::default()),
+        model,
         redis,
         args: args.clone(),
     });
@@ -247,13 +274,13 @@ async fn main() {
 
 struct App {
     args: Args,
-    /// The epoch of the [`Instant`]s given to sse-core.
-    started: tokio::time::Instant,
     conversations: Mutex<Conversations>,
     /// Connections and streams open now, the most ever open at once, and
     /// how many were refused.
     connections: Arc<guard::Gauge>,
     streams: Arc<guard::Gauge>,
+    /// Where answers come from.
+    model: Arc<Model>,
     /// With `--redis`: conversations are kept there instead of in
     /// `conversations`.
     redis: Option<shared::Shared>,
@@ -271,15 +298,6 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl App {
-    fn now(&self) -> Instant {
-        Instant::from_millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
-    }
-
-    /// The tokio instant of `at`.
-    fn deadline(&self, at: Instant) -> tokio::time::Instant {
-        self.started + Duration::from_millis(at.as_millis())
-    }
-
     /// Whether the query carries the token (when one is required).
     fn authorized(&self, token: Option<&str>) -> bool {
         match &self.args.token {
@@ -288,8 +306,9 @@ impl App {
         }
     }
 
-    /// The conversation `key`, created for `question` if it is new.
-    fn conversation(&self, key: &str, question: &str) -> Arc<Mutex<Conversation>> {
+    /// The conversation `key`, created for `question` if it is new: then the
+    /// model is asked, once.
+    fn conversation(&self, key: &str, question: &str, tag: &str) -> Arc<Mutex<Conversation>> {
         let mut conversations = lock(&self.conversations);
         if let Some(conversation) = conversations.by_key.get(key) {
             lock(conversation).touched = std::time::Instant::now();
@@ -311,10 +330,12 @@ impl App {
             self.args.limits.max_conversations,
             |c| (Arc::strong_count(c) > 1, lock(c).touched),
         );
-        let conversation = Arc::new(Mutex::new(Conversation::new(question, self.now())));
+        let conversation = Arc::new(Mutex::new(Conversation::default()));
         conversations
             .by_key
             .insert(key.to_string(), Arc::clone(&conversation));
+        let tokens = self.model.answer(question, 0);
+        tokio::spawn(answer(Arc::clone(&conversation), tokens, tag.to_string()));
         conversation
     }
 }
@@ -377,8 +398,11 @@ async fn stream(
         .and_then(|value| parse_last_event_id(value.as_bytes()));
     let tag = format!("[{}]", Untrusted(&key));
 
-    // `reset` at the start of the body when the client's place is lost.
+    // The model's name first, then `reset` when the client's place is lost.
     let mut head = Out::default();
+    if let Some(name) = app.model.name() {
+        encode_to(&Message::new().event_type("model").data(name), &mut head).ok();
+    }
     let source = match &app.redis {
         None => match local_place(&app, &key, &question, last_event_id, &tag, &mut head) {
             Some(source) => source,
@@ -476,26 +500,26 @@ fn local_place(
     tag: &str,
     head: &mut Out,
 ) -> Option<Source> {
-    let conversation = app.conversation(key, question);
+    let conversation = app.conversation(key, question, tag);
     // `have`: the client has events 1..=have.
-    let have = {
+    let (have, changes) = {
         let conversation = lock(&conversation);
+        let generated = conversation.generated();
+        // Every event's id is its number, and every event so far can be
+        // sent again (from the tokens when the history no longer has it).
         let known = match last_event_id {
             None => Some(0),
-            // Every id pushed is the event's number.
-            Some(id) => match conversation.history.replay_after(id) {
-                Replay::Events(_) => id.parse().ok(),
-                _ => None,
-            },
+            Some(id) => id
+                .parse::<usize>()
+                .ok()
+                .filter(|&n| n <= generated && n.to_string() == id),
         };
-        match known {
+        let have = match known {
             None => {
                 encode_reset(tag, last_event_id.unwrap_or_default(), head);
                 0
             }
-            Some(known)
-                if known > 0 && conversation.finished() && known >= conversation.generated =>
-            {
+            Some(known) if known > 0 && conversation.finished() && known == generated => {
                 eprintln!("chat: {tag} Last-Event-ID {known}: finished and delivered: 204");
                 return None;
             }
@@ -503,14 +527,19 @@ fn local_place(
                 if known > 0 {
                     eprintln!(
                         "chat: {tag} resuming after Last-Event-ID {known}: replaying {} event(s)",
-                        conversation.generated - known
+                        generated - known
                     );
                 }
                 known
             }
-        }
+        };
+        (have, conversation.changes())
     };
-    Some(Source::Local { conversation, have })
+    Some(Source::Local {
+        conversation,
+        have,
+        changes,
+    })
 }
 
 #[derive(Deserialize)]
@@ -588,6 +617,8 @@ enum Source {
     Local {
         conversation: Arc<Mutex<Conversation>>,
         have: usize,
+        /// Told when the conversation has a new event.
+        changes: watch::Receiver<()>,
     },
     /// The conversation's Redis Stream (`--redis`).
     Redis(Box<shared::Follower>),
@@ -599,8 +630,9 @@ enum Step {
     Send(Vec<u8>),
     /// Write half of this event (with this id), then end.
     Lost(Vec<u8>, String),
-    /// Nothing to do until then (or the next heartbeat).
-    Wait(Instant),
+    /// Nothing new yet: wait for the conversation to change (in this
+    /// process), or read again (Redis, which waited already).
+    Wait,
     /// The client has the whole answer: end the response.
     Finished,
     /// Write this (an error event), then end.
@@ -617,14 +649,25 @@ impl Delivery {
             return None;
         }
         loop {
-            let now = self.app.now();
             let step = match &mut self.source {
-                Source::Local { conversation, have } => {
-                    Self::local_step(&self.app, conversation, have, &mut self.written, now)
+                Source::Local {
+                    conversation,
+                    have,
+                    changes,
+                } => {
+                    // Seen: a change from now on wakes the wait below.
+                    changes.borrow_and_update();
+                    let step = Self::local_step(&self.app, conversation, have, &mut self.written);
+                    if let Step::Wait = step {
+                        // The adapter sends heartbeats while this waits. The
+                        // conversation holds the sender: it cannot close.
+                        let _ = changes.changed().await;
+                    }
+                    step
                 }
                 Source::Redis(follower) => {
                     let (app, tag) = (&self.app, &self.tag);
-                    follower.step(app, tag, &mut self.written, now).await
+                    follower.step(app, tag, &mut self.written).await
                 }
             };
             match step {
@@ -649,47 +692,45 @@ impl Delivery {
                     self.ended = true;
                     return Some(bytes.into());
                 }
-                // The adapter sends heartbeats while this waits.
-                Step::Wait(at) => tokio::time::sleep_until(self.app.deadline(at)).await,
+                Step::Wait => {}
             }
         }
     }
 
-    /// The next step of a stream of this process's `conversation`.
+    /// The next step of a stream of this process's `conversation`: the
+    /// events the client does not have, at most `--drop-every` per
+    /// connection.
     fn local_step(
         app: &App,
         conversation: &Mutex<Conversation>,
         have: &mut usize,
         written: &mut u64,
-        now: Instant,
     ) -> Step {
-        let args = &app.args;
+        let drop_every = app.args.drop_every;
         let mut conversation = lock(conversation);
         conversation.touched = std::time::Instant::now();
-        if conversation.generated > *have {
-            // Events this client has not seen: the replay after a
-            // reconnection, or events another stream generated.
+        let generated = conversation.generated();
+        if generated > *have {
             let mut out = Out::default();
-            conversation.events_after(*have, &mut out);
-            *written += (conversation.generated - *have) as u64;
-            *have = conversation.generated;
+            let drop_now = (drop_every > 0 && *written >= drop_every)
+                || std::mem::take(&mut conversation.drop_requested);
+            if drop_now {
+                conversation.events_between(*have, *have + 1, &mut out);
+                return Step::Lost(out.0, (*have + 1).to_string());
+            }
+            let room = match drop_every {
+                0 => usize::MAX,
+                n => usize::try_from(n - *written).unwrap_or(usize::MAX),
+            };
+            let upto = generated.min(have.saturating_add(room));
+            conversation.events_between(*have, upto, &mut out);
+            *written += (upto - *have) as u64;
+            *have = upto;
             Step::Send(out.0)
         } else if conversation.finished() {
             Step::Finished
-        } else if now >= conversation.next_at {
-            let bytes = conversation.generate();
-            conversation.next_at = now.add_millis(args.token_delay_ms);
-            let drop_now = (args.drop_every > 0 && *written >= args.drop_every)
-                || std::mem::take(&mut conversation.drop_requested);
-            if drop_now {
-                Step::Lost(bytes, conversation.generated.to_string())
-            } else {
-                *written += 1;
-                *have = conversation.generated;
-                Step::Send(bytes)
-            }
         } else {
-            Step::Wait(conversation.next_at)
+            Step::Wait
         }
     }
 }
@@ -722,35 +763,83 @@ impl Sink for Out {
 // ---------------------------------------------------------------------------
 // Conversations.
 
-/// One question and its answer, as far as it has been generated.
+/// Asks for a conversation's answer once, and adds its events to the
+/// conversation as the tokens come, to the end or a failure.
+async fn answer(conversation: Arc<Mutex<Conversation>>, mut tokens: model::Tokens, tag: String) {
+    loop {
+        let next = tokens.next().await;
+        let mut conversation = lock(&conversation);
+        match next {
+            Some(Ok(token)) => conversation.add_token(&token),
+            Some(Err(failure)) => {
+                eprintln!("chat: {tag} the answer failed: {failure}");
+                return conversation.end(End::Failed(failure.to_string()));
+            }
+            None => return conversation.end(End::Done),
+        }
+    }
+}
+
+/// One question and its answer, as far as it has come.
 struct Conversation {
     tokens: Answer,
-    /// Events generated so far: event `n` (id `n`) is token `n`, and event
-    /// `tokens.len() + 1` is `done`.
-    generated: usize,
-    /// When the next event may be generated.
-    next_at: Instant,
-    /// The events generated, exactly as written.
+    /// How the answer ended, once it has.
+    end: Option<End>,
+    /// The events so far, exactly as written: event `n` (id `n`) is token
+    /// `n`, and event `tokens.len() + 1` is the end.
     history: History,
     /// The page's "Drop connection" button was pressed.
     drop_requested: bool,
     touched: std::time::Instant,
+    /// Tells the streams of each new event.
+    changed: watch::Sender<()>,
 }
 
-impl Conversation {
-    fn new(question: &str, now: Instant) -> Self {
+/// How an answer ended: its last event.
+enum End {
+    /// `event: done`, with the whole answer.
+    Done,
+    /// `event: server-error`, with why.
+    Failed(String),
+}
+
+impl Default for Conversation {
+    fn default() -> Self {
         Self {
-            tokens: Answer::new(&answer_tokens(question)),
-            generated: 0,
-            next_at: now,
+            tokens: Answer::default(),
+            end: None,
             history: History::default(),
             drop_requested: false,
             touched: std::time::Instant::now(),
+            changed: watch::Sender::new(()),
         }
+    }
+}
+
+impl Conversation {
+    /// The events so far.
+    fn generated(&self) -> usize {
+        self.tokens.len() + usize::from(self.end.is_some())
     }
 
     fn finished(&self) -> bool {
-        self.generated > self.tokens.len()
+        self.end.is_some()
+    }
+
+    /// A new stream's view of the changes.
+    fn changes(&self) -> watch::Receiver<()> {
+        self.changed.subscribe()
+    }
+
+    fn add_token(&mut self, token: &str) {
+        self.tokens.push(token);
+        self.keep();
+    }
+
+    fn end(&mut self, end: End) {
+        self.end = Some(end);
+        self.tokens.shrink_to_fit();
+        self.keep();
     }
 
     /// Encodes event `n` (1-based) at the end of `out`.
@@ -758,14 +847,14 @@ impl Conversation {
         let id = n.to_string();
         // The example's event types and ids have no line break: encoding
         // cannot fail.
-        match self.tokens.get(n - 1) {
-            Some(token) => {
+        match (self.tokens.get(n - 1), &self.end) {
+            (Some(token), _) => {
                 let message = Message::new().event_type("token").id(&id).data(token);
                 encode_to(&message, out).ok();
             }
             // `done` carries the whole answer: written token by token, with
             // no copy of the answer in one string.
-            None => {
+            (None, Some(End::Done)) => {
                 let Ok(mut writer) =
                     EventWriter::begin(&Message::new().event_type("done").id(&id), out)
                 else {
@@ -776,16 +865,21 @@ impl Conversation {
                 }
                 writer.finish(out).ok();
             }
+            // With an id: a client that has it gets `204`, as after `done`.
+            (None, Some(End::Failed(why))) => {
+                let message = Message::new().event_type("server-error").id(&id).data(why);
+                encode_to(&message, out).ok();
+            }
+            (None, None) => {}
         }
     }
 
-    /// Generates the next event into the history; returns its bytes.
-    fn generate(&mut self) -> Vec<u8> {
-        let n = self.generated + 1;
+    /// Keeps the newest event in the history, and tells the streams.
+    fn keep(&mut self) {
+        let n = self.generated();
         let mut out = Out::default();
         self.encode_event(n, &mut out);
         let kept = self.history.push(&n.to_string(), &out.0);
-        self.generated = n;
         // The small history is full: a whole one, with every event again.
         let kept = match kept {
             Ok(false) => {
@@ -804,12 +898,12 @@ impl Conversation {
         if let Err(e) = kept {
             eprintln!("chat: event {n} not kept for replay: {e}");
         }
-        out.0
+        self.changed.send_replace(());
     }
 
-    /// The events after the first `have`, from the history when it holds
-    /// them, or encoded again.
-    fn events_after(&self, have: usize, out: &mut Out) {
+    /// Events `have + 1..=upto`, from the history when it holds them, or
+    /// encoded again.
+    fn events_between(&self, have: usize, upto: usize, out: &mut Out) {
         let replay = if have == 0 {
             (self.history.oldest_id() == Some("1")).then(|| self.history.iter())
         } else {
@@ -819,8 +913,10 @@ impl Conversation {
             }
         };
         match replay {
-            Some(events) => events.for_each(|bytes| out.0.extend_from_slice(bytes)),
-            None => (have + 1..=self.generated).for_each(|n| self.encode_event(n, out)),
+            Some(events) => events
+                .take(upto - have)
+                .for_each(|bytes| out.0.extend_from_slice(bytes)),
+            None => (have + 1..=upto).for_each(|n| self.encode_event(n, out)),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! What a conversation keeps, sized to what it holds: the answer's tokens
-//! in one string, and a [`ReplayBuffer`] that starts small (an idle
+//! in one string, growing as they come, and a [`ReplayBuffer`] that starts small (an idle
 //! conversation holds one token) and is replaced by one with room for a whole
 //! answer when the small one is full.
 
@@ -70,26 +70,27 @@ impl History {
     }
 }
 
-/// An answer's tokens, in one string: token `i` is
+/// An answer's tokens as they come, in one string: token `i` is
 /// `text[ends[i - 1]..ends[i]]` (from 0 for the first).
+#[derive(Default)]
 pub(crate) struct Answer {
-    text: Box<str>,
-    ends: Box<[u16]>,
+    text: String,
+    ends: Vec<u32>,
 }
 
 impl Answer {
-    pub(crate) fn new(tokens: &[String]) -> Self {
-        let mut ends = Vec::with_capacity(tokens.len());
-        let mut end = 0;
-        for token in tokens {
-            end += token.len();
-            // At most 120 tokens of at most one sentence each.
-            ends.push(u16::try_from(end).expect("an answer is less than 64 KiB"));
-        }
-        Self {
-            text: tokens.concat().into_boxed_str(),
-            ends: ends.into_boxed_slice(),
-        }
+    /// Adds the next token. The model's answers are bounded well below
+    /// 4 GiB (`model::MAX_ANSWER_BYTES`).
+    pub(crate) fn push(&mut self, token: &str) {
+        self.text.push_str(token);
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(u32::MAX));
+    }
+
+    /// Gives back the room reserved for more tokens.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
     }
 
     pub(crate) fn len(&self) -> usize {

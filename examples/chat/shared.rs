@@ -6,10 +6,12 @@
 //!
 //! - `chat:C:log`, a stream: one entry per event of the answer, appended with
 //!   `XADD ... MAXLEN`, with the fields `n` (the event's number, 1 for the
-//!   first token), `event` (`token` or `done`) and `data`;
+//!   first token), `event` (`token`, or the last: `done`, or `server-error`
+//!   when the answer failed) and `data`;
 //! - `chat:C:question`: the first question asked in the conversation;
 //! - `chat:C:generator`: which instance generates the answer (`SET NX PX`,
-//!   refreshed while it generates, deleted with `done`).
+//!   refreshed while it generates, deleted with the last event);
+//! - `chat:C:asked`, with `--upstream`: which instance asked the model.
 //!
 //! **The SSE id of an event is its stream entry id**, `<ms>-<seq>` as Redis
 //! assigned it (e.g. `1717171717171-0`). Redis makes every entry's id greater
@@ -19,7 +21,7 @@
 //!
 //! A stream request reads the log with `XRANGE` from the client's
 //! `Last-Event-ID`: when the first entry is that id, the client gets the
-//! entries after it (and `204` when that entry is `done`); an id that is
+//! entries after it (and `204` when that entry is the last); an id that is
 //! not in the log (never was, or no longer kept) gets `event: reset` and the
 //! answer from its first entry. Then it follows new entries with
 //! `XREAD BLOCK`. Each stream has its own connection to Redis, as a
@@ -33,9 +35,11 @@
 //! generating instance dies, or Redis restarts, another one (or the same)
 //! goes on after the key expired.
 //!
-//! Once started, a generator goes on to `done` whether or not anyone
-//! listens (in one process, an answer advances only while a stream asks for
-//! its next event).
+//! Once started, a generator goes on to the end whether or not anyone
+//! listens. With `--upstream`, the model is asked once per answer: the
+//! instance that asks sets `chat:C:asked` first, and one that takes over
+//! an answer the model was asked for ends it with `server-error` rather
+//! than asking again (a second call costs money and gives another answer).
 //!
 //! When Redis fails, a stream ends with `event: server-error` (with no id,
 //! so the client keeps its `Last-Event-ID`); the client reconnects after
@@ -45,17 +49,19 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
-use sse_core::{Instant, Message, encode_to};
+use sse_core::{Message, encode_to};
 
-use crate::{App, IDLE_LIMIT, Out, Step, answer_tokens, encode_reset, encode_server_error, lock};
+use crate::model::MAX_ANSWER_TOKENS;
+use crate::{App, IDLE_LIMIT, Out, Step, encode_reset, encode_server_error, lock};
 
 /// Entries kept per conversation (`XADD ... MAXLEN`): a bound on what one
-/// conversation takes in Redis, and room for a whole answer (at most 121
-/// events), so an answer is never cut.
-const MAX_ENTRIES: usize = 1000;
+/// conversation takes in Redis, and room for a whole answer (its tokens and
+/// its last event), so an answer is never cut.
+const MAX_ENTRIES: usize = MAX_ANSWER_TOKENS + 1;
 
 /// How long the generator key lives unless its instance refreshes it: how
 /// long a conversation waits before another instance takes over from one
@@ -69,9 +75,10 @@ const REFRESH: Duration = Duration::from_secs(1);
 
 /// Appends event `n` if this instance holds the generator key and event
 /// `n - 1` is the last in the log; then refreshes the expiries (deleting
-/// the key after `done`). Returns the entry id, or nil when it did not append.
+/// the key after the last event, `done` or `server-error`). Returns the
+/// entry id, or nil when it did not append.
 const APPEND: &str = r"
--- KEYS: the log, the generator key, the question.
+-- KEYS: the log, the generator key, the question, the asked key.
 -- ARGV: this instance, n, event, data, max entries, key ms, idle seconds.
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return false end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
@@ -87,7 +94,8 @@ local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[5], '*',
   'n', ARGV[2], 'event', ARGV[3], 'data', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[7])
 redis.call('EXPIRE', KEYS[3], ARGV[7])
-if ARGV[3] == 'done' then
+redis.call('EXPIRE', KEYS[4], ARGV[7])
+if ARGV[3] ~= 'token' then
   redis.call('DEL', KEYS[2])
 else
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
@@ -121,6 +129,9 @@ struct Keys {
     log: String,
     question: String,
     generator: String,
+    /// Set by the instance that asks the model (`--upstream`), so that no
+    /// other asks again.
+    asked: String,
 }
 
 impl Keys {
@@ -129,6 +140,7 @@ impl Keys {
             log: format!("chat:{conversation}:log"),
             question: format!("chat:{conversation}:question"),
             generator: format!("chat:{conversation}:generator"),
+            asked: format!("chat:{conversation}:asked"),
         }
     }
 }
@@ -151,8 +163,10 @@ impl Entry {
         }
     }
 
-    fn is_done(&self) -> bool {
-        self.event == "done"
+    /// Whether this is the answer's last event: `done`, or `server-error`
+    /// when it failed.
+    fn is_last(&self) -> bool {
+        self.event != "token"
     }
 
     /// The event, with the entry id as its id, at the end of `out`.
@@ -263,7 +277,7 @@ impl Shared {
                 .await?;
             let mut entries = range.ids.into_iter().map(Entry::new);
             if let Some(last) = entries.next().filter(|entry| entry.id == id) {
-                if last.is_done() {
+                if last.is_last() {
                     eprintln!("chat: {tag} Last-Event-ID {id}: finished and delivered: 204");
                     return Ok(None);
                 }
@@ -305,7 +319,7 @@ impl Shared {
             pending,
             finished: false,
         };
-        if !follower.pending.back().is_some_and(Entry::is_done) {
+        if !follower.pending.back().is_some_and(Entry::is_last) {
             follower.ensure_generator(app, tag).await?;
         }
         Ok(Some(follower))
@@ -322,55 +336,74 @@ impl Shared {
     ) -> RedisResult<Generated> {
         let keys = Keys::new(conversation);
         let mut connection = self.connection().await?;
-        let last: StreamRangeReply = redis::cmd("XREVRANGE")
+        // The answer so far, for `done`.
+        let log: StreamRangeReply = redis::cmd("XRANGE")
             .arg(&keys.log)
-            .arg("+")
             .arg("-")
-            .arg("COUNT")
-            .arg(1)
+            .arg("+")
             .query_async(&mut connection)
             .await?;
-        let mut n = last.ids.into_iter().next().map_or(0, |e| Entry::new(e).n) + 1;
-        let tokens = answer_tokens(question);
-        if n > tokens.len() + 1 {
-            // `done` came between this instance's look at the log and its
+        let entries: Vec<Entry> = log.ids.into_iter().map(Entry::new).collect();
+        if entries.last().is_some_and(Entry::is_last) {
+            // The end came between this instance's look at the log and its
             // taking the key, which expires by itself.
             return Ok(Generated::AlreadyDone);
         }
+        let mut n = entries.last().map_or(0, |e| e.n) + 1;
+        let mut text: String = entries.iter().map(|e| e.data.as_str()).collect();
+        // A model is asked once per answer: an instance that finds it was
+        // asked already cannot go on from where the other one stopped.
+        let mut from = n - 1;
+        if app.model.name().is_some() {
+            let first: Option<String> = redis::cmd("SET")
+                .arg(&keys.asked)
+                .arg(&self.me)
+                .arg("NX")
+                .arg("EX")
+                .arg(IDLE_LIMIT.as_secs())
+                .query_async(&mut connection)
+                .await?;
+            if first.is_none() {
+                from = from.max(1);
+            }
+        }
         eprintln!("chat: {tag} generating the answer on this instance, from event {n}");
         let key_ms = LOCK_TTL.as_millis() as u64;
-        let delay = Duration::from_millis(app.args.token_delay_ms);
-        let mut next_at = tokio::time::Instant::now();
-        while n <= tokens.len() + 1 {
-            // Until the next event is due, keep the key.
-            loop {
-                let now = tokio::time::Instant::now();
-                if now >= next_at {
-                    break;
+        let mut tokens = app.model.answer(question, from);
+        loop {
+            // Until the next token comes, keep the key.
+            let next = loop {
+                if let Ok(next) = tokio::time::timeout(REFRESH, tokens.next()).await {
+                    break next;
                 }
-                tokio::time::sleep_until(next_at.min(now + REFRESH)).await;
-                if tokio::time::Instant::now() < next_at {
-                    let mine: bool = self
-                        .refresh
-                        .key(&keys.generator)
-                        .arg(&self.me)
-                        .arg(key_ms)
-                        .invoke_async(&mut connection)
-                        .await?;
-                    if !mine {
-                        return Ok(Generated::TakenOver);
-                    }
+                let mine: bool = self
+                    .refresh
+                    .key(&keys.generator)
+                    .arg(&self.me)
+                    .arg(key_ms)
+                    .invoke_async(&mut connection)
+                    .await?;
+                if !mine {
+                    return Ok(Generated::TakenOver);
                 }
-            }
-            let (event, data) = match tokens.get(n - 1) {
-                Some(token) => ("token", token.clone()),
-                None => ("done", tokens.concat()),
+            };
+            let (event, data) = match next {
+                Some(Ok(token)) => {
+                    text.push_str(&token);
+                    ("token", token)
+                }
+                Some(Err(failure)) => {
+                    eprintln!("chat: {tag} the answer failed: {failure}");
+                    ("server-error", failure.to_string())
+                }
+                None => ("done", std::mem::take(&mut text)),
             };
             let id: Option<String> = self
                 .append
                 .key(&keys.log)
                 .key(&keys.generator)
                 .key(&keys.question)
+                .key(&keys.asked)
                 .arg(&self.me)
                 .arg(n)
                 .arg(event)
@@ -383,16 +416,17 @@ impl Shared {
             if id.is_none() {
                 return Ok(Generated::TakenOver);
             }
+            if event != "token" {
+                return Ok(Generated::Done);
+            }
             n += 1;
-            next_at = tokio::time::Instant::now() + delay;
         }
-        Ok(Generated::Done)
     }
 }
 
 /// How a generator ended.
 enum Generated {
-    /// It appended `done`.
+    /// It appended the last event, `done` or `server-error`.
     Done,
     /// The log had `done` already.
     AlreadyDone,
@@ -418,13 +452,7 @@ pub(crate) struct Follower {
 impl Follower {
     /// What the stream does next; waits in `XREAD BLOCK` when there is
     /// nothing to write (the response body sends heartbeats meanwhile).
-    pub(crate) async fn step(
-        &mut self,
-        app: &Arc<App>,
-        tag: &str,
-        written: &mut u64,
-        now: Instant,
-    ) -> Step {
+    pub(crate) async fn step(&mut self, app: &Arc<App>, tag: &str, written: &mut u64) -> Step {
         if self.pending.is_empty() {
             if self.finished {
                 return Step::Finished;
@@ -435,7 +463,7 @@ impl Follower {
                 return Step::Failed(out.0);
             }
             if self.pending.is_empty() {
-                return Step::Wait(now);
+                return Step::Wait;
             }
         }
         let drop_every = app.args.drop_every;
@@ -456,7 +484,7 @@ impl Follower {
             };
             entry.encode(&mut out);
             *written += 1;
-            self.finished |= entry.is_done();
+            self.finished |= entry.is_last();
         }
         Step::Send(out.0)
     }

@@ -12,6 +12,10 @@
 //! - Redis stops mid-answer: the stream ends with `event: server-error`, the
 //!   server keeps running (and answers a reconnection with the error too),
 //!   and once Redis is back a reconnection resumes where the client was.
+//! - with a model (`--upstream`, the fake one of `support/upstream.rs`): an
+//!   answer cut off on one instance resumes on the other from Redis, and an
+//!   instance that stops while it asks the model leaves the answer to end
+//!   with `server-error` on the other, never with a second call.
 //!
 //! The tests need Debian's `redis-server` (on the `PATH`, or the path in the
 //! `REDIS_SERVER` environment variable); `.ci/install-redis` installs it.
@@ -35,6 +39,10 @@ use sse_core_examples::percent_encode;
 
 #[path = "support/missing.rs"]
 mod missing;
+
+#[path = "support/upstream.rs"]
+mod upstream;
+use upstream::{Script, Upstream};
 
 /// How long any one wait may take before the test fails.
 const WATCHDOG: Duration = Duration::from_secs(60);
@@ -399,6 +407,116 @@ fn redis_stopping_mid_answer_ends_the_stream_and_a_reconnection_resumes() {
          each once, in {:.1?}",
         before.len(),
         resumed.events.len(),
+        started.elapsed()
+    );
+}
+
+#[test]
+fn with_a_model_each_answer_is_one_call_whichever_instance_serves_it() {
+    let Some(program) = redis_server("chat on Redis with a model") else {
+        return;
+    };
+    let started = Instant::now();
+    let redis = RedisServer::start(&program);
+    let tokens: Vec<String> = (0..30).map(|i| format!(" w{i}")).collect();
+    let upstream = Upstream::start(Script::Answer {
+        tokens: tokens.clone(),
+        crlf: true,
+        piece: 11,
+        pace: Duration::from_millis(15),
+    });
+    let url = redis.url();
+    let with = |extra: &[&str]| {
+        let mut args = vec![
+            "--redis",
+            &url,
+            "--upstream",
+            &upstream.base,
+            "--model",
+            "fake-model",
+        ];
+        args.extend_from_slice(extra);
+        Chat::start(&args)
+    };
+    let a = with(&["--drop-every", "5"]);
+    let b = with(&[]);
+    let logs = || format!("A:\n{}\nB:\n{}", a.log(), b.log());
+
+    // Cut off on A after five tokens, resumed on B.
+    let path = "/stream?c=m&q=count";
+    let first = decode(&get(a.port, path, None).body);
+    assert_eq!(first.events[0].event_type, "model");
+    assert_eq!(first.events.len(), 6, "{first:?}\n{}", logs());
+    let last_id = first.events[5].id.clone();
+    let rest = decode(&get(b.port, path, Some(&last_id)).body);
+    assert_eq!(rest.end, EndOfBody::Clean, "{}", logs());
+    assert_eq!(rest.events[0].event_type, "model");
+    let events: Vec<Ev> = first.events[1..]
+        .iter()
+        .chain(&rest.events[1..])
+        .cloned()
+        .collect();
+    check_entry_ids(&events);
+    let (done, answer) = events.split_last().unwrap();
+    let answer: Vec<&str> = answer.iter().map(|e| e.data.as_str()).collect();
+    assert_eq!(answer, tokens, "{}", logs());
+    assert_eq!(
+        (done.event_type.as_str(), &done.data),
+        ("done", &tokens.concat())
+    );
+    assert_eq!(upstream.calls(), 1, "{}", logs());
+
+    // A stops while it asks the model: B, taking over once A's key expires,
+    // ends the answer with `server-error` instead of asking again.
+    let slow = Upstream::start(Script::Answer {
+        tokens: tokens.clone(),
+        crlf: false,
+        piece: 64,
+        pace: Duration::from_millis(100),
+    });
+    let a = Chat::start(&[
+        "--redis",
+        &redis.url(),
+        "--upstream",
+        &slow.base,
+        "--model",
+        "fake-model",
+    ]);
+    let b = Chat::start(&[
+        "--redis",
+        &redis.url(),
+        "--upstream",
+        &slow.base,
+        "--model",
+        "fake-model",
+    ]);
+    let path = "/stream?c=k&q=count%20slowly";
+    let mut on_a = TcpStream::connect(("127.0.0.1", a.port)).unwrap();
+    write!(on_a, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+    let deadline = Instant::now() + WATCHDOG;
+    while redis.integer(&["XLEN", "chat:k:log"]) < 3 {
+        assert!(Instant::now() < deadline, "A never answered:\n{}", a.log());
+        thread::sleep(Duration::from_millis(20));
+    }
+    drop(a);
+    let after = decode(&get(b.port, path, None).body);
+    let (last, answer) = after.events.split_last().unwrap();
+    assert!(answer.len() >= 4, "{after:?}");
+    assert_eq!(
+        last.event_type,
+        "server-error",
+        "{after:?}\nB:\n{}",
+        b.log()
+    );
+    assert_eq!(
+        last.data,
+        "the server that asked the model stopped before the answer's end"
+    );
+    assert_eq!(get(b.port, path, Some(&last.id)).status, 204);
+    assert_eq!(slow.calls(), 1, "B asked the model again:\n{}", b.log());
+    eprintln!(
+        "chat on Redis with a model: resumed on another instance, and an answer cut by a \
+         stopped instance, one call each, in {:.1?}",
         started.elapsed()
     );
 }

@@ -174,11 +174,17 @@ pub(crate) struct Chat {
 impl Chat {
     /// Starts the example with `--port 0` and `args`; waits for its first line.
     pub(crate) fn start(args: &[&str]) -> Self {
+        Self::start_with_env(args, &[])
+    }
+
+    /// [`start`](Self::start) with these environment variables set.
+    pub(crate) fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Self {
         use std::io::{BufRead, BufReader};
         use std::sync::{Arc, mpsc};
         let mut child = Command::new(example("chat"))
             .args(["--port", "0"])
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -42,6 +42,8 @@ pub(crate) enum Script {
     Status(u16, String),
     /// One chunk whose data is not JSON, then the end.
     Malformed,
+    /// A role chunk, then a chunk whose content is this many bytes.
+    Oversized(usize),
 }
 
 impl Script {
@@ -62,25 +64,36 @@ pub(crate) struct Upstream {
     pub(crate) base: String,
     calls: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<Value>>>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 struct Shared {
-    script: Script,
+    scripts: Vec<Script>,
     calls: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<Value>>>,
+    authorizations: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 impl Upstream {
     /// Starts serving `script` on a free loopback port.
     pub(crate) fn start(script: Script) -> Self {
+        Self::start_each(vec![script])
+    }
+
+    /// Starts serving `scripts[i]` to the `i`th call (from 0), and the last
+    /// one to the calls after them.
+    pub(crate) fn start_each(scripts: Vec<Script>) -> Self {
+        assert!(!scripts.is_empty());
         let calls = Arc::new(AtomicUsize::new(0));
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let authorizations = Arc::new(Mutex::new(Vec::new()));
         let shared = Arc::new(Shared {
-            script,
+            scripts,
             calls: Arc::clone(&calls),
             requests: Arc::clone(&requests),
+            authorizations: Arc::clone(&authorizations),
         });
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -108,6 +121,7 @@ impl Upstream {
             base,
             calls,
             requests,
+            authorizations,
             stop: Some(stop),
             thread: Some(thread),
         }
@@ -121,6 +135,11 @@ impl Upstream {
     /// The JSON bodies of the calls so far.
     pub(crate) fn requests(&self) -> Vec<Value> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// The `Authorization` header of each call so far.
+    pub(crate) fn authorizations(&self) -> Vec<Option<String>> {
+        self.authorizations.lock().unwrap().clone()
     }
 
     /// `POST` URL of the chat completions.
@@ -192,11 +211,20 @@ pub(crate) fn answer_body(tokens: &[String], crlf: bool, cut: Option<usize>) -> 
     body.into_bytes()
 }
 
-async fn completions(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
-    shared.calls.fetch_add(1, Ordering::SeqCst);
+async fn completions(
+    State(shared): State<Arc<Shared>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let call = shared.calls.fetch_add(1, Ordering::SeqCst);
+    let script = &shared.scripts[call.min(shared.scripts.len() - 1)];
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     shared.requests.lock().unwrap().push(request);
-    let (bytes, piece, pace) = match &shared.script {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    shared.authorizations.lock().unwrap().push(authorization);
+    let (bytes, piece, pace) = match script {
         Script::Answer {
             tokens,
             crlf,
@@ -219,8 +247,17 @@ async fn completions(State(shared): State<Arc<Shared>>, body: Bytes) -> Response
                 .into_response();
         }
         Script::Malformed => (b"data: {not json\n\n".to_vec(), 64, Duration::ZERO),
+        Script::Oversized(size) => {
+            let mut body = answer_body(&[], false, Some(0));
+            // Without the half chunk a cut body ends with.
+            body.truncate(body.iter().rposition(|&b| b == b'\n').unwrap() + 1);
+            let content = "x".repeat(*size);
+            let chunk = chunk(json!({ "content": content }), None);
+            body.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
+            (body, 4096, Duration::ZERO)
+        }
     };
-    let breaks = matches!(shared.script, Script::BreakAfter { .. });
+    let breaks = matches!(script, Script::BreakAfter { .. });
     let pieces: Vec<Bytes> = bytes.chunks(piece).map(Bytes::copy_from_slice).collect();
     let body = futures_util::stream::unfold(pieces.into_iter(), move |mut pieces| async move {
         tokio::time::sleep(pace).await;
