@@ -26,6 +26,7 @@ use sse_core::{Limits, OwnedItem};
 use sse_core_examples::error_chain;
 
 use crate::answer_tokens;
+use crate::history::Answer;
 
 /// The longest answer kept, in tokens and in bytes: beyond either the
 /// answer ends with [`Failure::TooLong`]. A made-up answer has at most 120
@@ -202,18 +203,20 @@ impl Model {
     /// [`Failure::Cut`].
     pub(crate) fn answer(&self, question: &str, from: usize) -> Tokens {
         let tokens: Tokens = match self {
-            // The first token at once, then one every `delay`.
+            // The first token at once, then one every `delay`; the tokens
+            // wait in one string.
             Self::MadeUp { delay } => {
                 let delay = *delay;
-                let tokens = answer_tokens(question).into_iter().skip(from);
-                futures_util::stream::iter(tokens.enumerate())
-                    .then(move |(i, token)| async move {
-                        if i > 0 {
-                            tokio::time::sleep(delay).await;
-                        }
-                        Ok(token)
-                    })
-                    .boxed()
+                let mut answer = Answer::default();
+                answer_tokens(question).iter().for_each(|t| answer.push(t));
+                futures_util::stream::unfold((answer, from), move |(answer, i)| async move {
+                    let token = answer.get(i)?.to_owned();
+                    if i > from {
+                        tokio::time::sleep(delay).await;
+                    }
+                    Some((Ok(token), (answer, i + 1)))
+                })
+                .boxed()
             }
             Self::Upstream(_) if from > 0 => {
                 futures_util::stream::iter([Err(Failure::Cut)]).boxed()
