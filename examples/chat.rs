@@ -307,13 +307,20 @@ impl App {
     }
 
     /// The conversation `key`, created for `question` if it is new: then the
-    /// model is asked, once.
-    fn conversation(&self, key: &str, question: &str, tag: &str) -> Arc<Mutex<Conversation>> {
+    /// model is asked, once. `None` when it is new and `--max-model-calls`
+    /// answers are being asked already.
+    fn conversation(
+        &self,
+        key: &str,
+        question: &str,
+        tag: &str,
+    ) -> Option<Arc<Mutex<Conversation>>> {
         let mut conversations = lock(&self.conversations);
         if let Some(conversation) = conversations.by_key.get(key) {
             lock(conversation).touched = std::time::Instant::now();
-            return Arc::clone(conversation);
+            return Some(Arc::clone(conversation));
         }
+        let permit = self.model.permit()?;
         if conversations
             .swept
             .is_none_or(|at| at.elapsed() > Duration::from_secs(10))
@@ -334,9 +341,9 @@ impl App {
         conversations
             .by_key
             .insert(key.to_string(), Arc::clone(&conversation));
-        let tokens = self.model.answer(question, 0);
+        let tokens = self.model.answer(question, 0, permit);
         tokio::spawn(answer(Arc::clone(&conversation), tokens, tag.to_string()));
-        conversation
+        Some(conversation)
     }
 }
 
@@ -391,7 +398,10 @@ async fn stream(
     }
     // A place among the open streams, given back when the stream ends.
     let Some(slot) = app.streams.open(app.args.limits.max_streams) else {
-        return guard::busy(app.args.retry_ms.div_ceil(1000));
+        return guard::busy(
+            app.args.retry_ms.div_ceil(1000),
+            "too many open streams: try again later\n",
+        );
     };
     let last_event_id = headers
         .get("last-event-id")
@@ -405,8 +415,8 @@ async fn stream(
     }
     let source = match &app.redis {
         None => match local_place(&app, &key, &question, last_event_id, &tag, &mut head) {
-            Some(source) => source,
-            None => return StatusCode::NO_CONTENT.into_response(),
+            Ok(source) => source,
+            Err(response) => return *response,
         },
         Some(redis) => {
             match redis
@@ -490,8 +500,9 @@ fn encode_server_error(tag: &str, error: &dyn std::fmt::Display, out: &mut Out) 
     .ok();
 }
 
-/// Where a client of this process's conversation `key` starts: `None` when
-/// it already has the whole answer (`204`).
+/// Where a client of this process's conversation `key` starts; else `204`
+/// when it already has the whole answer, or `503` when the conversation is
+/// new and the model has too many questions to answer.
 fn local_place(
     app: &App,
     key: &str,
@@ -499,8 +510,14 @@ fn local_place(
     last_event_id: Option<&str>,
     tag: &str,
     head: &mut Out,
-) -> Option<Source> {
-    let conversation = app.conversation(key, question, tag);
+) -> Result<Source, Box<Response>> {
+    let Some(conversation) = app.conversation(key, question, tag) else {
+        eprintln!("chat: {tag} refused: --max-model-calls answers are being asked already");
+        return Err(Box::new(guard::busy(
+            app.args.retry_ms.div_ceil(1000),
+            "the model is answering too many questions: try again later\n",
+        )));
+    };
     // `have`: the client has events 1..=have.
     let (have, changes) = {
         let conversation = lock(&conversation);
@@ -521,7 +538,7 @@ fn local_place(
             }
             Some(known) if known > 0 && conversation.finished() && known == generated => {
                 eprintln!("chat: {tag} Last-Event-ID {known}: finished and delivered: 204");
-                return None;
+                return Err(Box::new(StatusCode::NO_CONTENT.into_response()));
             }
             Some(known) => {
                 if known > 0 {
@@ -535,7 +552,7 @@ fn local_place(
         };
         (have, conversation.changes())
     };
-    Some(Source::Local {
+    Ok(Source::Local {
         conversation,
         have,
         changes,
@@ -587,6 +604,12 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuer
         "refused_connections": app.connections.refused(),
         "conversations": lock(&app.conversations).by_key.len(),
     });
+    let mut stats = stats;
+    if let Some(calls) = app.model.calls() {
+        stats["model_calls"] = calls.now().into();
+        stats["peak_model_calls"] = calls.peak().into();
+        stats["refused_model_calls"] = calls.refused().into();
+    }
     (
         [(header::CONTENT_TYPE, "application/json")],
         format!("{stats}\n"),

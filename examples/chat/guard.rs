@@ -74,12 +74,13 @@ impl Limits {
     }
 }
 
-/// `503 Service Unavailable` with `Retry-After`: every stream is taken.
-pub(crate) fn busy(retry_after_secs: u64) -> Response {
+/// `503 Service Unavailable` with `Retry-After` and `why`: every stream, or
+/// every call to the model, is taken.
+pub(crate) fn busy(retry_after_secs: u64, why: &'static str) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, retry_after_secs.max(1).to_string())],
-        "too many open streams: try again later\n",
+        why,
     )
         .into_response()
 }

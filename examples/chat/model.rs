@@ -16,6 +16,7 @@
 
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
@@ -26,6 +27,7 @@ use sse_core::{Limits, OwnedItem};
 use sse_core_examples::error_chain;
 
 use crate::answer_tokens;
+use crate::guard::{Gauge, Slot};
 use crate::history::Answer;
 
 /// The longest answer kept, in tokens and in bytes: beyond either the
@@ -64,6 +66,12 @@ pub(crate) struct ModelArgs {
     /// `Authorization: Bearer KEY` (none is sent when it is unset or empty).
     #[arg(long, value_name = "VAR", default_value = "OPENAI_API_KEY")]
     api_key_env: String,
+    /// Answers asked of the model at once, at most (each new question is a
+    /// call); a new question beyond them gets `503` with `Retry-After`
+    /// (with --redis, its answer waits for a call to end).
+    #[arg(long, value_name = "N", default_value_t = 64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    max_model_calls: u64,
 }
 
 /// Where answers come from.
@@ -77,6 +85,9 @@ pub(crate) enum Model {
 
 /// An OpenAI-compatible chat-completions endpoint.
 pub(crate) struct Upstream {
+    /// The calls in flight, at most `max_calls`.
+    calls: Arc<Gauge>,
+    max_calls: u64,
     http: reqwest::Client,
     /// `URL/chat/completions`.
     url: reqwest::Url,
@@ -175,6 +186,8 @@ impl Model {
             .build()
             .map_err(|e| format!("cannot set up HTTP: {}", error_chain(&e)))?;
         Ok(Self::Upstream(Upstream {
+            calls: Arc::default(),
+            max_calls: args.max_model_calls,
             http,
             url,
             model: model.clone(),
@@ -190,6 +203,26 @@ impl Model {
         }
     }
 
+    /// The calls to the model in flight (for `/stats`).
+    pub(crate) fn calls(&self) -> Option<&Gauge> {
+        match self {
+            Self::MadeUp { .. } => None,
+            Self::Upstream(upstream) => Some(&upstream.calls),
+        }
+    }
+
+    /// Leave to start an answer: `None` while `--max-model-calls` answers
+    /// are being asked of the model. Made-up answers need none.
+    pub(crate) fn permit(&self) -> Option<Permit> {
+        match self {
+            Self::MadeUp { .. } => Some(Permit { _slot: None }),
+            Self::Upstream(upstream) => upstream
+                .calls
+                .open(upstream.max_calls)
+                .map(|slot| Permit { _slot: Some(slot) }),
+        }
+    }
+
     /// Where the answers come from, for the log.
     pub(crate) fn describe(&self) -> String {
         match self {
@@ -198,10 +231,10 @@ impl Model {
         }
     }
 
-    /// The answer to `question` from its token `from` (0 for all of it).
-    /// An upstream answer cannot start in its middle: from 1 on it is
-    /// [`Failure::Cut`].
-    pub(crate) fn answer(&self, question: &str, from: usize) -> Tokens {
+    /// The answer to `question` from its token `from` (0 for all of it),
+    /// holding `permit` until its end. An upstream answer cannot start in
+    /// its middle: from 1 on it is [`Failure::Cut`].
+    pub(crate) fn answer(&self, question: &str, from: usize, permit: Permit) -> Tokens {
         let tokens: Tokens = match self {
             // The first token at once, then one every `delay`; the tokens
             // wait in one string.
@@ -223,27 +256,35 @@ impl Model {
             }
             Self::Upstream(upstream) => upstream.ask(question),
         };
-        bounded(tokens)
+        bounded(tokens, permit)
     }
 }
 
+/// Leave to ask the model for one answer (see [`Model::permit`]), held by
+/// the answer's tokens until they end.
+pub(crate) struct Permit {
+    _slot: Option<Slot>,
+}
+
 /// `tokens`, ended by [`Failure::TooLong`] when they outgrow the bounds, and
-/// ending after their first failure.
-fn bounded(tokens: Tokens) -> Tokens {
-    let start = (tokens, 0, 0, false);
-    futures_util::stream::unfold(start, |(mut tokens, count, bytes, over)| async move {
-        if over {
+/// ending after their first failure, when `permit` is given back.
+fn bounded(tokens: Tokens, permit: Permit) -> Tokens {
+    let start = (tokens, 0, 0, Some(permit));
+    futures_util::stream::unfold(start, |(mut tokens, count, bytes, permit)| async move {
+        permit.as_ref()?;
+        let Some(next) = tokens.next().await else {
+            drop(permit);
             return None;
-        }
-        match tokens.next().await? {
+        };
+        match next {
             Ok(token) => {
                 let (count, bytes) = (count + 1, bytes + token.len());
                 if count > MAX_ANSWER_TOKENS || bytes > MAX_ANSWER_BYTES {
-                    return Some((Err(Failure::TooLong), (tokens, count, bytes, true)));
+                    return Some((Err(Failure::TooLong), (tokens, count, bytes, None)));
                 }
-                Some((Ok(token), (tokens, count, bytes, false)))
+                Some((Ok(token), (tokens, count, bytes, permit)))
             }
-            Err(failure) => Some((Err(failure), (tokens, count, bytes, true))),
+            Err(failure) => Some((Err(failure), (tokens, count, bytes, None))),
         }
     })
     .boxed()

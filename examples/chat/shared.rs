@@ -55,7 +55,7 @@ use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use redis::{AsyncConnectionConfig, Client, RedisResult, Script};
 use sse_core::{Message, encode_to};
 
-use crate::model::MAX_ANSWER_TOKENS;
+use crate::model::{MAX_ANSWER_TOKENS, Permit};
 use crate::{App, IDLE_LIMIT, Out, Step, encode_reset, encode_server_error, lock};
 
 /// Entries kept per conversation (`XADD ... MAXLEN`): a bound on what one
@@ -333,6 +333,7 @@ impl Shared {
         conversation: &str,
         question: &str,
         tag: &str,
+        permit: Permit,
     ) -> RedisResult<Generated> {
         let keys = Keys::new(conversation);
         let mut connection = self.connection().await?;
@@ -369,7 +370,7 @@ impl Shared {
         }
         eprintln!("chat: {tag} generating the answer on this instance, from event {n}");
         let key_ms = LOCK_TTL.as_millis() as u64;
-        let mut tokens = app.model.answer(question, from);
+        let mut tokens = app.model.answer(question, from, permit);
         loop {
             // Until the next token comes, keep the key.
             let next = loop {
@@ -523,6 +524,11 @@ impl Follower {
         let Some(shared) = &app.redis else {
             return Ok(());
         };
+        // With --max-model-calls answers being asked here, another
+        // instance, or this one later, generates it.
+        let Some(permit) = app.model.permit() else {
+            return Ok(());
+        };
         let taken: Option<String> = redis::cmd("SET")
             .arg(&self.keys.generator)
             .arg(&shared.me)
@@ -544,7 +550,10 @@ impl Follower {
             let Some(shared) = &app.redis else {
                 return;
             };
-            match shared.generate(&app, &conversation, &question, &tag).await {
+            match shared
+                .generate(&app, &conversation, &question, &tag, permit)
+                .await
+            {
                 Ok(Generated::Done) => eprintln!("chat: {tag} answer generated"),
                 Ok(Generated::AlreadyDone) => {}
                 Ok(Generated::TakenOver) => {

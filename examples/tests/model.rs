@@ -13,6 +13,8 @@
 //!   that breaks off, a malformed chunk, an event over the limits) ends the
 //!   answer with a `server-error` event that says why, with an id, so that
 //!   the reconnection gets `204`; the server goes on serving;
+//! - while `--max-model-calls` answers are being asked, a new question gets
+//!   `503` and no call, and the clients of those answers are served;
 //! - in headless Chromium, the page shows the model's name, the answer, and
 //!   a failed answer as an error.
 #![cfg(all(unix, not(miri)))]
@@ -356,5 +358,51 @@ fn chromium_shows_the_model_its_answer_and_its_failure() {
     eprintln!(
         "chat with a model in chromium: the model's name, its answer and its failure shown, in {:.1?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn a_new_question_beyond_max_model_calls_gets_503_until_a_call_ends() {
+    let tokens: Vec<String> = (0..15).map(|i| format!(" s{i}")).collect();
+    let upstream = Upstream::start(Script::Answer {
+        tokens: tokens.clone(),
+        crlf: false,
+        piece: 64,
+        pace: Duration::from_millis(60),
+    });
+    let chat = chat_on(&upstream.base, &["--max-model-calls", "1"]);
+    let port = chat.port;
+    let first = thread::spawn(move || get(port, "/stream?c=one&q=first", None));
+    let deadline = Instant::now() + WATCHDOG;
+    while upstream.calls() == 0 {
+        assert!(Instant::now() < deadline, "no call:\n{}", chat.log());
+        thread::sleep(Duration::from_millis(10));
+    }
+
+    // While the model answers `one`, a new conversation is refused, with
+    // no call; another client of `one` is served from its copy.
+    let busy = get(port, "/stream?c=two&q=second", None);
+    assert_eq!(busy.status, 503, "{}", busy.head);
+    assert_eq!(busy.header("retry-after"), Some("1"));
+    assert!(String::from_utf8_lossy(&busy.body).contains("the model is answering too many"));
+    let same = decode(&get(port, "/stream?c=one&q=first", None).body);
+    let tokens: Vec<&str> = tokens.iter().map(String::as_str).collect();
+    check_model_answer(&same.events, &tokens);
+    assert_eq!(decode(&first.join().unwrap().body).events, same.events);
+    assert_eq!(upstream.calls(), 1);
+
+    // The call ended: the new question is asked now.
+    let later = decode(&get(port, "/stream?c=two&q=second", None).body);
+    check_model_answer(&later.events, &tokens);
+    assert_eq!(upstream.calls(), 2);
+    let stats: Value = serde_json::from_slice(&get(port, "/stats", None).body).unwrap();
+    assert_eq!(
+        (
+            &stats["model_calls"],
+            &stats["peak_model_calls"],
+            &stats["refused_model_calls"]
+        ),
+        (&json!(0), &json!(1), &json!(1)),
+        "{stats}"
     );
 }
