@@ -107,6 +107,7 @@ fn the_limits_are_documented_in_help() {
         "--max-conversations <N>",
         "--max-question-bytes <BYTES>",
         "--max-conversation-bytes <BYTES>",
+        "--max-model-calls <N>",
     ] {
         assert!(
             help.stdout.contains(flag),
