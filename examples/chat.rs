@@ -595,7 +595,7 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuer
     if !app.authorized(query.token.as_deref()) {
         return unauthorized();
     }
-    let stats = serde_json::json!({
+    let mut stats = serde_json::json!({
         "streams": app.streams.now(),
         "peak_streams": app.streams.peak(),
         "refused_streams": app.streams.refused(),
@@ -604,7 +604,6 @@ async fn stats(State(app): State<Arc<App>>, Query(query): Query<ConversationQuer
         "refused_connections": app.connections.refused(),
         "conversations": lock(&app.conversations).by_key.len(),
     });
-    let mut stats = stats;
     if let Some(calls) = app.model.calls() {
         stats["model_calls"] = calls.now().into();
         stats["peak_model_calls"] = calls.peak().into();

@@ -350,9 +350,16 @@ fn read_chunk(data: &str) -> Result<Said, Failure> {
     ))
 }
 
-/// At most [`ERROR_EXCERPT`] characters of `text`, on one line.
+/// At most [`ERROR_EXCERPT`] characters of `text`, on one line, without
+/// control characters (it goes to the log and to the browser).
 fn excerpt(text: &str) -> String {
-    let line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line: String = text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
     let mut cut: String = line.chars().take(ERROR_EXCERPT).collect();
     if cut.len() < line.len() {
         cut.push('…');
