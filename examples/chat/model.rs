@@ -242,6 +242,7 @@ impl Model {
                 let delay = *delay;
                 let mut answer = Answer::default();
                 answer_tokens(question).iter().for_each(|t| answer.push(t));
+                answer.shrink_to_fit();
                 futures_util::stream::unfold((answer, from), move |(answer, i)| async move {
                     let token = answer.get(i)?.to_owned();
                     if i > from {
