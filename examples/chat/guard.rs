@@ -15,13 +15,15 @@
 //! - `--max-streams` counts event streams, so each HTTP/2 stream on
 //!   `/stream` is one, whatever connection carries it.
 //!
-//! HTTP/2's own bounds ([`http2_bounds`]): at most [`H2_MAX_STREAMS`]
-//! concurrent streams per connection (more wait, as browsers queue them),
-//! a decoded header list of at most [`MAX_REQUEST_HEAD`] bytes (the same
-//! bound as an HTTP/1.1 head), and a ping every [`H2_PING_INTERVAL`]: a
-//! connection whose peer does not answer within [`H2_PING_TIMEOUT`] is
-//! closed, so a dead peer's streams end even when nothing is written to
-//! them. Hyper's defaults bound the rest: 20 streams reset by the client
+//! HTTP/2's own bounds (`http2_bounds`): at most
+//! [`H2_MAX_STREAMS`](crate::guard::H2_MAX_STREAMS) concurrent streams per
+//! connection (more wait, as browsers queue them), a decoded header list of
+//! at most [`MAX_REQUEST_HEAD`](crate::guard::MAX_REQUEST_HEAD) bytes (the
+//! same bound as an HTTP/1.1 head), and a ping every
+//! [`H2_PING_INTERVAL`](crate::guard::H2_PING_INTERVAL): a connection whose
+//! peer does not answer within [`H2_PING_TIMEOUT`](crate::guard::H2_PING_TIMEOUT)
+//! is closed, so a dead peer's streams end even when nothing is written to
+//! them. Hyper's and h2's defaults bound the rest: 20 streams reset by the client
 //! before they were served (a "rapid reset"), and 400 KiB of unsent data
 //! per stream.
 
