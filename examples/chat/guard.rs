@@ -23,9 +23,9 @@
 //! [`H2_PING_INTERVAL`](crate::guard::H2_PING_INTERVAL): a connection whose
 //! peer does not answer within [`H2_PING_TIMEOUT`](crate::guard::H2_PING_TIMEOUT)
 //! is closed, so a dead peer's streams end even when nothing is written to
-//! them. Hyper's and h2's defaults bound the rest: 20 streams reset by the client
-//! before they were served (a "rapid reset"), and 400 KiB of unsent data
-//! per stream.
+//! them. Hyper's and h2's defaults bound the rest: 20 streams reset by the
+//! client before they were served (a "rapid reset"), and 400 KiB of unsent
+//! data per stream.
 
 use std::collections::HashMap;
 use std::fmt;
