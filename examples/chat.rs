@@ -71,8 +71,13 @@
 //! least recently used forgotten), so are `q` and `c` (`400`); and every
 //! value a client chose is escaped and cut short in the log.
 //!
-//! The first line on stdout is `chat: listening on http://127.0.0.1:PORT/`.
-//! `--help` lists the options.
+//! `--tls` serves HTTPS, HTTP/2 or HTTP/1.1 by ALPN (`examples/chat/tls.rs`),
+//! with a self-signed certificate made at start (its SHA-256 fingerprint is
+//! printed), or the one of `--cert FILE --key FILE`. Over HTTP/2 a page's
+//! streams share one connection: no limit of six per origin.
+//!
+//! The first line on stdout is `chat: listening on http://127.0.0.1:PORT/`
+//! (`https://` with TLS). `--help` lists the options.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -99,6 +104,10 @@ mod shared;
 #[path = "chat/guard.rs"]
 mod guard;
 use guard::Untrusted;
+
+/// `--tls`: HTTPS with HTTP/2.
+#[path = "chat/tls.rs"]
+mod tls;
 
 /// A conversation's answer and history, sized to what they hold.
 #[path = "chat/history.rs"]
@@ -161,6 +170,8 @@ struct Args {
     model: model::ModelArgs,
     #[command(flatten)]
     limits: guard::Limits,
+    #[command(flatten)]
+    tls: tls::TlsArgs,
 }
 
 fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
@@ -193,6 +204,11 @@ async fn main() {
         },
         None => None,
     };
+    let tls = args.tls.acceptor().unwrap_or_else(|e| {
+        eprintln!("chat: {e}");
+        std::process::exit(1);
+    });
+    let scheme = args.tls.scheme();
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -206,15 +222,18 @@ async fn main() {
         .as_ref()
         .map(|t| format!("?token={}", sse_core_examples::percent_encode(t)))
         .unwrap_or_default();
-    println!("chat: listening on http://127.0.0.1:{port}/");
+    println!("chat: listening on {scheme}://127.0.0.1:{port}/");
+    if let Some(tls) = &tls {
+        tls.print_certificate();
+    }
     println!(
-        "chat: open http://127.0.0.1:{port}/{token_query} in a browser and ask a question, \
+        "chat: open {scheme}://127.0.0.1:{port}/{token_query} in a browser and ask a question, \
          or follow a stream with"
     );
     let token_param = token_query.replace('?', "&");
     println!(
         "chat:   cargo run --release -p sse-core-examples --example tail -- --exit-on done \
-         'http://127.0.0.1:{port}/stream?c=demo&q=Hello%20there{token_param}'"
+         '{scheme}://127.0.0.1:{port}/stream?c=demo&q=Hello%20there{token_param}'"
     );
     if args.drop_every == 0 {
         println!("chat: (add --drop-every 15 to see the stream resume after dropped connections)");
@@ -266,7 +285,7 @@ async fn main() {
                 .max_age(Duration::from_secs(600)),
         );
     }
-    guard::serve(listener, router, &args.limits, connections).await;
+    guard::serve(listener, router, &args.limits, connections, tls).await;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,31 @@
 //! The chat server's defences against hostile clients: its limits (flags),
-//! the accounting of open connections and streams, the HTTP/1.1 connection
-//! loop with its request-header read timeout, the bound on live
-//! conversations, and the escaping of untrusted values in log lines.
+//! the accounting of open connections and streams, the connection loop with
+//! its request-header read timeout, the bound on live conversations, and
+//! the escaping of untrusted values in log lines.
+//!
+//! With `--tls` ([`crate::tls`]) the same limits hold over TLS, for HTTP/1.1
+//! and HTTP/2 alike:
+//!
+//! - `--header-timeout-ms` bounds the TLS handshake and the first request's
+//!   head together, from the connection's acceptance (a client that sends
+//!   nothing, or half a ClientHello, is closed then); a connection with no
+//!   request open for that long after its last response is closed too
+//!   (HTTP/2: `GOAWAY`), and HTTP/1.1 keeps its request-header read timeout;
+//! - `--max-connections` counts TCP connections, taken before the handshake;
+//! - `--max-streams` counts event streams, so each HTTP/2 stream on
+//!   `/stream` is one, whatever connection carries it.
+//!
+//! HTTP/2's own bounds (`http2_bounds`): at most
+//! [`H2_MAX_STREAMS`](crate::guard::H2_MAX_STREAMS) concurrent streams per
+//! connection (more wait, as browsers queue them), a decoded header list of
+//! at most [`MAX_REQUEST_HEAD`](crate::guard::MAX_REQUEST_HEAD) bytes (the
+//! same bound as an HTTP/1.1 head), and a ping every
+//! [`H2_PING_INTERVAL`](crate::guard::H2_PING_INTERVAL): a connection whose
+//! peer does not answer within [`H2_PING_TIMEOUT`](crate::guard::H2_PING_TIMEOUT)
+//! is closed, so a dead peer's streams end even when nothing is written to
+//! them. Hyper's and h2's defaults bound the rest: 20 streams reset by the
+//! client before they were served (a "rapid reset"), and 400 KiB of unsent
+//! data per stream.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -14,14 +38,27 @@ use axum::Router;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::tls::Tls;
 
 /// The largest request head (request line and headers) read; a larger one
 /// gets `431 Request Header Fields Too Large`. Hyper's read buffer starts at
 /// 8 KiB and grows up to this only for a client that sends that much.
 pub(crate) const MAX_REQUEST_HEAD: usize = 64 * 1024;
+
+/// HTTP/2 streams open at once on one connection, at most.
+pub(crate) const H2_MAX_STREAMS: u32 = 100;
+
+/// How often an HTTP/2 connection is pinged.
+pub(crate) const H2_PING_INTERVAL: Duration = Duration::from_secs(20);
+
+/// How long an HTTP/2 ping may go unanswered before the connection closes.
+pub(crate) const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The limits, all flags of `chat`.
 #[derive(clap::Args, Debug, Clone)]
@@ -141,19 +178,31 @@ impl Drop for Slot {
     }
 }
 
-/// Serves `router` on `listener` over HTTP/1.1 (hyper, one task per
-/// connection): at most `max_connections` at once, each closed when its
-/// request head takes longer than the header timeout.
+/// Serves `router` on `listener` (hyper, one task per connection): over
+/// HTTP/1.1, or with `tls` over TLS with HTTP/2 or HTTP/1.1. At most
+/// `max_connections` at once, each closed when its request head takes
+/// longer than the header timeout.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: &Limits,
     connections: Arc<Gauge>,
+    tls: Option<Tls>,
 ) {
+    let header_timeout = Duration::from_millis(limits.header_timeout_ms);
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_millis(limits.header_timeout_ms))
+        .header_read_timeout(header_timeout)
         .max_buf_size(MAX_REQUEST_HEAD);
+    let tls = tls.map(|tls| {
+        let mut both = auto::Builder::new(TokioExecutor::new());
+        both.http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .max_buf_size(MAX_REQUEST_HEAD);
+        http2_bounds(&mut both.http2());
+        Arc::new((tls, both))
+    });
     let mut accept_failed = false;
     loop {
         let tcp = match listener.accept().await {
@@ -178,6 +227,16 @@ pub(crate) async fn serve(
         };
         // Tokens are small writes: send each at once.
         let _ = tcp.set_nodelay(true);
+        if let Some(tls) = &tls {
+            let (tls, router) = (Arc::clone(tls), router.clone());
+            let accepted = tokio::time::Instant::now();
+            tokio::spawn(async move {
+                let (tls, http) = &*tls;
+                tls.serve(tcp, accepted, header_timeout, router, http).await;
+                drop(slot);
+            });
+            continue;
+        }
         let service = TowerToHyperService::new(router.clone());
         let connection = http.serve_connection(TokioIo::new(tcp), service);
         tokio::spawn(async move {
@@ -186,6 +245,63 @@ pub(crate) async fn serve(
             let _ = connection.await;
             drop(slot);
         });
+    }
+}
+
+/// Sets HTTP/2's bounds (see the module's documentation).
+fn http2_bounds(http2: &mut auto::Http2Builder<'_, TokioExecutor>) {
+    http2
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(H2_MAX_STREAMS)
+        .max_header_list_size(MAX_REQUEST_HEAD as u32)
+        .keep_alive_interval(H2_PING_INTERVAL)
+        .keep_alive_timeout(H2_PING_TIMEOUT);
+}
+
+/// The requests open on one connection, whose end its idle timeout waits
+/// for.
+#[derive(Default, Debug)]
+pub(crate) struct Activity {
+    open: AtomicUsize,
+    changed: Notify,
+}
+
+/// One open request of an [`Activity`], counted out when dropped (with its
+/// response body).
+#[derive(Debug)]
+pub(crate) struct Busy(Arc<Activity>);
+
+impl Activity {
+    /// Counts a request in until the [`Busy`] is dropped.
+    pub(crate) fn begin(self: &Arc<Self>) -> Busy {
+        self.open.fetch_add(1, Ordering::AcqRel);
+        self.changed.notify_waiters();
+        Busy(Arc::clone(self))
+    }
+
+    /// Returns once no request has been open for `idle`, counted from
+    /// `since` (when none was open yet) or from the end of the last one.
+    pub(crate) async fn idle_for(&self, idle: Duration, since: tokio::time::Instant) {
+        let mut since = since;
+        loop {
+            let changed = self.changed.notified();
+            if self.open.load(Ordering::Acquire) == 0 {
+                tokio::select! {
+                    () = tokio::time::sleep_until(since + idle) => return,
+                    () = changed => {}
+                }
+            } else {
+                changed.await;
+            }
+            since = tokio::time::Instant::now();
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::AcqRel);
+        self.0.changed.notify_waiters();
     }
 }
 

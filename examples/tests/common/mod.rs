@@ -167,6 +167,8 @@ pub(crate) fn run_with_input(command: &mut Command, stdin: Option<&[u8]>, limit:
 pub(crate) struct Chat {
     child: std::process::Child,
     pub(crate) port: u16,
+    /// `https` with `--tls`, else `http`.
+    pub(crate) scheme: &'static str,
     /// Everything it printed after the first line, stdout and stderr.
     log: std::sync::Arc<Mutex<String>>,
 }
@@ -217,16 +219,25 @@ impl Chat {
         let line = first
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|e| panic!("no first line from the chat example: {e}"));
-        let port = line
-            .strip_prefix("chat: listening on http://127.0.0.1:")
+        let (scheme, rest) = match line.strip_prefix("chat: listening on https://") {
+            Some(rest) => ("https", Some(rest)),
+            None => ("http", line.strip_prefix("chat: listening on http://")),
+        };
+        let port = rest
+            .and_then(|rest| rest.strip_prefix("127.0.0.1:"))
             .and_then(|rest| rest.strip_suffix('/'))
             .and_then(|port| port.parse().ok())
             .unwrap_or_else(|| panic!("unexpected first line from the chat example: {line:?}"));
-        Self { child, port, log }
+        Self {
+            child,
+            port,
+            scheme,
+            log,
+        }
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}://127.0.0.1:{}{path}", self.scheme, self.port)
     }
 
     /// The server's process id.
