@@ -254,14 +254,11 @@ fn http2_and_http11_over_tls_carry_the_same_stream_as_plain_http() {
 
     let chat = Chat::start(&["--tls", "--token-delay-ms", "0"]);
     assert_eq!(chat.scheme, "https", "the first line says https://");
-    let log = chat.log();
-    assert!(
-        log.contains(&format!(
-            "open https://127.0.0.1:{}/ in a browser",
-            chat.port
-        )),
-        "the hints say https://:\n{log}"
-    );
+    // The hints follow the first line; the test reads them as they come.
+    let hint = format!("open https://127.0.0.1:{}/ in a browser", chat.port);
+    wait_for("the hints say https://", &chat, || {
+        chat.log().contains(&hint)
+    });
     runtime().block_on(async {
         for (alpn, version) in [(H2, Version::HTTP_2), (HTTP11, Version::HTTP_11)] {
             let config = pinned_client(&chat, &[alpn]);

@@ -248,6 +248,19 @@ impl Chat {
     pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
+
+    /// The log once it contains `text` (it is read as the server writes
+    /// it), or after 30 s without.
+    pub(crate) fn log_with(&self, text: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let log = self.log();
+            if log.contains(text) || std::time::Instant::now() > deadline {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Chat {
