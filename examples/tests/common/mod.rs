@@ -252,10 +252,10 @@ impl Chat {
     /// The log once it contains `text` (it is read as the server writes
     /// it), or after 30 s without.
     pub(crate) fn log_with(&self, text: &str) -> String {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let log = self.log();
-            if log.contains(text) || std::time::Instant::now() > deadline {
+            if log.contains(text) || Instant::now() > deadline {
                 return log;
             }
             thread::sleep(Duration::from_millis(10));
