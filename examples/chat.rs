@@ -120,9 +120,9 @@ use history::{Answer, History};
 mod model;
 use model::Model;
 
-/// jemalloc: on Linux an idle stream takes about 10% less resident memory
-/// than with the system allocator (the README's load figures).
-#[cfg(target_os = "linux")]
+/// `--features jemalloc`: on Linux an idle stream takes less resident
+/// memory than with the system allocator (the README's load figures).
+#[cfg(all(target_os = "linux", feature = "jemalloc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
