@@ -1,7 +1,7 @@
 //! What a conversation keeps, sized to what it holds: the answer's tokens
-//! in one string, growing as they come, and a [`ReplayBuffer`] that starts small (an idle
-//! conversation holds one token) and is replaced by one with room for a whole
-//! answer when the small one is full.
+//! in one string, growing as they come, and a [`ReplayBuffer`] of its
+//! events as written that starts small (an idle conversation holds one
+//! token) and is replaced by a larger one when the small one is full.
 
 use sse_core::{Replay, ReplayBuffer, ReplayError, ReplayIter};
 
@@ -9,8 +9,10 @@ use sse_core::{Replay, ReplayBuffer, ReplayError, ReplayIter};
 /// with its index; a token event is about 30 bytes).
 pub(crate) type SmallHistory = ReplayBuffer<256, 8>;
 
-/// Room for a whole answer: at most 120 tokens and the `done` event, about
-/// 4 KiB with their ids (11 KiB with its index).
+/// Room for a whole made-up answer: at most 120 tokens and the `done` event,
+/// about 4 KiB with their ids (11 KiB with its index). A model's answer may
+/// be longer: its oldest events are evicted, and a replay encodes them again
+/// from the tokens.
 pub(crate) type WholeHistory = ReplayBuffer<{ 8 * 1024 }, 128>;
 
 /// A conversation's events, exactly as written, in a [`SmallHistory`] until
