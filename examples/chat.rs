@@ -93,7 +93,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use sse_core::stream::{Frame, FrameStream};
 use sse_core::{EventWriter, Message, Replay, Sink, encode_to, parse_last_event_id};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// `--redis`: conversations in Redis Streams, shared by instances.
@@ -659,7 +659,7 @@ enum Source {
         conversation: Arc<Mutex<Conversation>>,
         have: usize,
         /// Told when the conversation has a new event.
-        changes: watch::Receiver<()>,
+        changes: Arc<Notify>,
     },
     /// The conversation's Redis Stream (`--redis`).
     Redis(Box<shared::Follower>),
@@ -696,13 +696,13 @@ impl Delivery {
                     have,
                     changes,
                 } => {
-                    // Seen: a change from now on wakes the wait below.
-                    changes.borrow_and_update();
+                    // Listening before the look at the conversation: a new
+                    // event from then on wakes the wait below.
+                    let changed = std::pin::pin!(changes.notified());
                     let step = Self::local_step(&self.app, conversation, have, &mut self.written);
                     if let Step::Wait = step {
-                        // The adapter sends heartbeats while this waits. The
-                        // conversation holds the sender: it cannot close.
-                        let _ = changes.changed().await;
+                        // The adapter sends heartbeats while this waits.
+                        changed.await;
                     }
                     step
                 }
@@ -833,7 +833,7 @@ struct Conversation {
     drop_requested: bool,
     touched: std::time::Instant,
     /// Tells the streams of each new event.
-    changed: watch::Sender<()>,
+    changed: Arc<Notify>,
 }
 
 /// How an answer ended: its last event.
@@ -852,7 +852,7 @@ impl Default for Conversation {
             history: History::default(),
             drop_requested: false,
             touched: std::time::Instant::now(),
-            changed: watch::Sender::new(()),
+            changed: Arc::default(),
         }
     }
 }
@@ -867,9 +867,9 @@ impl Conversation {
         self.end.is_some()
     }
 
-    /// A new stream's view of the changes.
-    fn changes(&self) -> watch::Receiver<()> {
-        self.changed.subscribe()
+    /// What tells a stream of the changes.
+    fn changes(&self) -> Arc<Notify> {
+        Arc::clone(&self.changed)
     }
 
     fn add_token(&mut self, token: &str) {
@@ -939,7 +939,7 @@ impl Conversation {
         if let Err(e) = kept {
             eprintln!("chat: event {n} not kept for replay: {e}");
         }
-        self.changed.send_replace(());
+        self.changed.notify_waiters();
     }
 
     /// Events `have + 1..=upto`, from the history when it holds them, or
