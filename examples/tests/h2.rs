@@ -16,7 +16,7 @@
 //! The browser tests skip, or fail when `CI` is set, as `tests/chat.rs`'s.
 #![cfg(all(unix, not(miri)))]
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,7 +36,7 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 
 mod common;
-use common::{Chat, check_answer, decode, example, get, run};
+use common::{Chat, check_answer, decode, example, get, read_to_close, run};
 
 #[path = "support/chromium.rs"]
 mod chromium;
@@ -51,19 +51,6 @@ const HTTP11: &[u8] = b"http/1.1";
 // ---------------------------------------------------------------------------
 // A TLS client: hyper over tokio-rustls.
 
-/// Waits (bounded) until `done` holds.
-fn wait_for(what: &str, chat: &Chat, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WATCHDOG;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "not after {WATCHDOG:?}: {what}\nchat's log:\n{}",
-            chat.log()
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// SHA-256 of `der`, as chat prints it: `AB:CD:...`.
 fn sha256(der: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, der);
@@ -74,7 +61,7 @@ fn sha256(der: &[u8]) -> String {
 /// The fingerprint chat printed after its first line.
 fn printed_fingerprint(chat: &Chat) -> String {
     const MARK: &str = "SHA-256 fingerprint ";
-    wait_for("the certificate's fingerprint printed", chat, || {
+    chat.wait_for("the certificate's fingerprint printed", WATCHDOG, || {
         chat.log().contains(MARK)
     });
     let log = chat.log();
@@ -256,7 +243,7 @@ fn http2_and_http11_over_tls_carry_the_same_stream_as_plain_http() {
     assert_eq!(chat.scheme, "https", "the first line says https://");
     // The hints follow the first line; the test reads them as they come.
     let hint = format!("open https://127.0.0.1:{}/ in a browser", chat.port);
-    wait_for("the hints say https://", &chat, || {
+    chat.wait_for("the hints say https://", WATCHDOG, || {
         chat.log().contains(&hint)
     });
     runtime().block_on(async {
@@ -424,20 +411,6 @@ fn cert_and_key_files_are_served_and_bad_ones_refused() {
 // ---------------------------------------------------------------------------
 // 3. Hostile clients over TLS.
 
-/// Reads until the server closes the connection; a reset counts as closed.
-fn read_to_close(tcp: &mut TcpStream) -> Vec<u8> {
-    let mut received = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match tcp.read(&mut buf) {
-            Ok(0) => return received,
-            Ok(n) => received.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => return received,
-            Err(e) => panic!("the server did not close the connection: {e}"),
-        }
-    }
-}
-
 #[test]
 fn over_tls_a_client_that_stalls_is_closed_after_the_header_timeout() {
     let chat = Chat::start(&["--tls", "--header-timeout-ms", "300"]);
@@ -487,7 +460,7 @@ fn over_tls_a_client_that_stalls_is_closed_after_the_header_timeout() {
         );
     });
     // Nothing of them was served, and they are counted out.
-    wait_for("the closed connections counted out", &chat, || {
+    chat.wait_for("the closed connections counted out", WATCHDOG, || {
         tls_stats(&chat, &config)["connections"] == json!(1)
     });
     let stats = tls_stats(&chat, &config);
@@ -565,6 +538,31 @@ fn sources(browser: &mut Browser, page: &str) -> Vec<Value> {
     }
 }
 
+/// The page's sources once `ready` holds for them; after [`WATCHDOG`] fails
+/// the test with `what`, them, and `context()`.
+fn sources_when(
+    browser: &mut Browser,
+    page: &str,
+    what: &str,
+    context: impl Fn() -> String,
+    mut ready: impl FnMut(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + WATCHDOG;
+    loop {
+        let records = sources(browser, page);
+        if ready(&records) {
+            return records;
+        }
+        if Instant::now() > deadline {
+            browser.fail(&format!(
+                "not after {WATCHDOG:?}: {what}: {records:#?}\n{}",
+                context()
+            ));
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn open_sources(browser: &mut Browser, page: &str, question: &str) {
     let script = OPEN_SOURCES
         .replace("SOURCES", &SOURCES.to_string())
@@ -591,20 +589,13 @@ fn chromium_holds_twelve_event_streams_open_at_once_over_http2() {
     let question = "Twelve at once?";
     open_sources(&mut browser, &page, question);
 
-    let deadline = Instant::now() + WATCHDOG;
-    let records = loop {
-        let records = sources(&mut browser, &page);
-        if records.iter().all(|r| !r["answer"].is_null()) {
-            break records;
-        }
-        if Instant::now() > deadline {
-            browser.fail(&format!(
-                "not every EventSource got its `done` in {WATCHDOG:?}: {records:#?}\nchat's log:\n{}",
-                chat.log()
-            ));
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
+    let records = sources_when(
+        &mut browser,
+        &page,
+        "every EventSource got its `done`",
+        || format!("chat's log:\n{}", chat.log()),
+        |records| records.iter().all(|r| !r["answer"].is_null()),
+    );
     let answer = records[0]["answer"]
         .as_str()
         .unwrap_or_default()
@@ -706,20 +697,13 @@ fn chromium_over_http11_waits_for_a_connection_for_the_seventh_event_stream() {
             .map(|(i, _)| i)
             .collect()
     };
-    let deadline = Instant::now() + WATCHDOG;
-    let records = loop {
-        let records = sources(&mut browser, &page);
-        if open(&records).len() == 6 && stats()["streams"] == json!(6) {
-            break records;
-        }
-        if Instant::now() > deadline {
-            browser.fail(&format!(
-                "six EventSources did not open in {WATCHDOG:?}: {records:#?}\nserver: {}",
-                stats()
-            ));
-        }
-        thread::sleep(Duration::from_millis(50));
-    };
+    let records = sources_when(
+        &mut browser,
+        &page,
+        "six EventSources open",
+        || format!("server: {}", stats()),
+        |records| open(records).len() == 6 && stats()["streams"] == json!(6),
+    );
     let first_six = open(&records);
     assert_eq!(
         first_six,
@@ -750,20 +734,13 @@ fn chromium_over_http11_waits_for_a_connection_for_the_seventh_event_stream() {
     if browser.evaluate(&page, "window.eventSources[0].close(); 1") != Ok(json!(1)) {
         browser.fail("cannot close the first EventSource");
     }
-    let deadline = Instant::now() + WATCHDOG;
-    let records = loop {
-        let records = sources(&mut browser, &page);
-        if !records[6]["opened"].is_null() && stats()["streams"] == json!(6) {
-            break records;
-        }
-        if Instant::now() > deadline {
-            browser.fail(&format!(
-                "the seventh did not open once the first closed: {records:#?}\nserver: {}",
-                stats()
-            ));
-        }
-        thread::sleep(Duration::from_millis(50));
-    };
+    let records = sources_when(
+        &mut browser,
+        &page,
+        "the seventh open once the first closed",
+        || format!("server: {}", stats()),
+        |records| !records[6]["opened"].is_null() && stats()["streams"] == json!(6),
+    );
     let stats = stats();
     if open(&records) != (1..7).collect::<Vec<_>>()
         || !waiting(&records, 7)

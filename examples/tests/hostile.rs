@@ -13,15 +13,14 @@
 //! Times are bounded generously ([`WATCHDOG`]); nothing asserts a speed.
 #![cfg(all(unix, not(miri)))]
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 mod common;
-use common::{Chat, Response, decode, example, get, request, run};
+use common::{Chat, Response, decode, example, get, read_to_close, request, run};
 use sse_core_examples::percent_encode;
 
 /// How long any one wait may take before the test fails.
@@ -36,40 +35,12 @@ fn stats(port: u16) -> Value {
     serde_json::from_slice(&response.body).unwrap()
 }
 
-/// Waits (bounded) until `done` holds.
-fn wait_for(what: &str, chat: &Chat, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WATCHDOG;
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "not after {WATCHDOG:?}: {what}\n{}",
-            chat.log()
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// A connection with `head` sent; reads fail after the watchdog.
 fn connect(port: u16, head: &str) -> TcpStream {
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect to chat");
     tcp.set_read_timeout(Some(WATCHDOG)).unwrap();
     tcp.write_all(head.as_bytes()).unwrap();
     tcp
-}
-
-/// Reads until the server closes the connection; returns what it sent.
-/// A reset counts as closed.
-fn read_to_close(tcp: &mut TcpStream) -> Vec<u8> {
-    let mut received = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match tcp.read(&mut buf) {
-            Ok(0) => return received,
-            Ok(n) => received.extend_from_slice(&buf[..n]),
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => return received,
-            Err(e) => panic!("the server did not close the connection: {e}"),
-        }
-    }
 }
 
 /// Reads from a stream until `needle` arrived.
@@ -146,7 +117,7 @@ fn a_half_sent_request_head_is_closed_after_the_header_timeout() {
         (&json!(0), &json!(0)),
         "{stats}"
     );
-    wait_for("the closed connections counted out", &chat, || {
+    chat.wait_for("the closed connections counted out", WATCHDOG, || {
         self::stats(port)["connections"] == json!(1)
     });
 }
@@ -163,7 +134,7 @@ fn a_connection_over_the_limit_is_closed_at_once() {
     // One place free again: served.
     drop(first);
     let mut served = None;
-    wait_for("a connection served once one closed", &chat, || {
+    chat.wait_for("a connection served once one closed", WATCHDOG, || {
         let mut tcp = connect(
             port,
             "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
@@ -215,7 +186,7 @@ fn a_stream_over_the_limit_gets_503_while_the_open_ones_stream_on() {
     );
     // One closes: the next one is served.
     drop(first);
-    wait_for("the closed stream counted out", &chat, || {
+    chat.wait_for("the closed stream counted out", WATCHDOG, || {
         self::stats(port)["streams"] == json!(1)
     });
     let _third = open_stream(port, "/stream?c=three&q=third");
@@ -276,7 +247,7 @@ fn a_question_or_conversation_id_over_its_bound_gets_400() {
 /// The log lines that contain `needle`, once there is one; every line of
 /// the log is short.
 fn log_lines_with(chat: &Chat, needle: &str) -> Vec<String> {
-    wait_for(&format!("a log line with {needle:?}"), chat, || {
+    chat.wait_for(&format!("a log line with {needle:?}"), WATCHDOG, || {
         chat.log().contains(needle)
     });
     let log = chat.log();

@@ -282,11 +282,9 @@ fn each_upstream_failure_ends_the_answer_with_a_server_error_event() {
         // The reconnection: 204, stop. The server goes on serving.
         assert_eq!(get(chat.port, path, Some(&last.id)).status, 204, "{what}");
         assert_eq!(get(chat.port, "/", None).status, 200, "{what}");
-        let log = chat.log_with("[f] the answer failed: the model");
-        assert!(
-            log.contains("[f] the answer failed: the model"),
-            "{what}:\n{log}"
-        );
+        chat.wait_for(&format!("{what}: the failure logged"), WATCHDOG, || {
+            chat.log().contains("[f] the answer failed: the model")
+        });
         if let Some(upstream) = upstream {
             assert_eq!(upstream.calls(), 1, "{what}");
         }

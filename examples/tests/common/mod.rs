@@ -249,15 +249,16 @@ impl Chat {
         self.log.lock().unwrap().clone()
     }
 
-    /// The log once it contains `text` (it is read as the server writes
-    /// it), or after 30 s without.
-    pub(crate) fn log_with(&self, text: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let log = self.log();
-            if log.contains(text) || Instant::now() > deadline {
-                return log;
-            }
+    /// Waits until `done` holds, looking every 10 ms; after `limit` fails
+    /// the test with `what` and the server's log (read as it writes it).
+    pub(crate) fn wait_for(&self, what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + limit;
+        while !done() {
+            assert!(
+                Instant::now() < deadline,
+                "not after {limit:?}: {what}\nchat's log:\n{}",
+                self.log()
+            );
             thread::sleep(Duration::from_millis(10));
         }
     }
@@ -357,6 +358,21 @@ fn dechunk(mut body: &[u8]) -> Vec<u8> {
         body = body.get(size + 2..).unwrap_or_default();
     }
     data
+}
+
+/// Reads until the server closes the connection; returns what it sent.
+/// A reset counts as closed.
+pub(crate) fn read_to_close(tcp: &mut TcpStream) -> Vec<u8> {
+    let mut received = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match tcp.read(&mut buf) {
+            Ok(0) => return received,
+            Ok(n) => received.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return received,
+            Err(e) => panic!("the server did not close the connection: {e}"),
+        }
+    }
 }
 
 /// A decoded stream body.
