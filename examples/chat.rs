@@ -29,9 +29,10 @@
 //! that axum serves; the events it carries are encoded once per
 //! conversation and sent to each client as they are.
 //!
-//! Every event is kept in the conversation's [`ReplayBuffer`]. A client that
-//! reconnects with `Last-Event-ID` gets exactly the events it missed, then the
-//! answer goes on; an id the buffer does not hold ([`Replay::Gap`]) gets an
+//! Every event is kept in the conversation's
+//! [`ReplayBuffer`](sse_core::ReplayBuffer). A client that reconnects with
+//! `Last-Event-ID` gets exactly the events it missed, then the answer goes
+//! on; an id the buffer does not hold ([`Replay::Gap`]) gets an
 //! `event: reset` and the answer again from the start, never a silent gap.
 //! A client that already has the last event gets `204 No Content`, the
 //! standard's "stop reconnecting". Each answer is asked for once, when its

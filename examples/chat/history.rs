@@ -1,5 +1,5 @@
 //! What a conversation keeps, sized to what it holds: the answer's tokens
-//! in one string, growing as they come, and a [`ReplayBuffer`] of its
+//! in one string, growing as they come, and a [`ReplayBuffer`](sse_core::ReplayBuffer) of its
 //! events as written that starts small (an idle conversation holds one
 //! token) and is replaced by a larger one when the small one is full.
 

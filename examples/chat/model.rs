@@ -3,12 +3,12 @@
 //! NAME`: OpenAI, or a local Ollama, llama.cpp, vLLM or LM Studio server).
 //!
 //! Either way an answer is a stream of tokens that ends with the answer or
-//! with a [`Failure`]. The conversations (in this process or in Redis) ask
+//! with a [`Failure`](crate::model::Failure). The conversations (in this process or in Redis) ask
 //! for each answer once and keep what it gave.
 //!
 //! Upstream, the question is `POST`ed to `URL/chat/completions` with
 //! `"stream": true`; the response, itself an event stream, is decoded by
-//! sse-core's client adapter ([`EventStream`]) with small limits, and each
+//! sse-core's client adapter ([`EventStream`](sse_core::stream::EventStream)) with small limits, and each
 //! chunk's `choices[0].delta.content` is a token. `data: [DONE]` or a
 //! `finish_reason` ends the answer. The API key comes from an environment
 //! variable (`--api-key-env`, `OPENAI_API_KEY` by default), goes out only
@@ -55,7 +55,7 @@ const ERROR_EXCERPT: usize = 200;
 #[derive(clap::Args, Debug, Clone)]
 pub(crate) struct ModelArgs {
     /// Answer with a model: the base URL of an OpenAI-compatible API (e.g.
-    /// http://127.0.0.1:11434/v1 for Ollama, https://api.openai.com/v1).
+    /// `http://127.0.0.1:11434/v1` for Ollama, `https://api.openai.com/v1`).
     /// Without it the answers are made up.
     #[arg(long, value_name = "URL", requires = "model")]
     upstream: Option<reqwest::Url>,
