@@ -291,22 +291,21 @@ fn bounded(tokens: Tokens, permit: Permit) -> Tokens {
     .boxed()
 }
 
-/// One chat-completion chunk, as far as the answer needs it.
+/// One chat-completion chunk, as far as the answer needs it; a field may
+/// be missing or `null`.
 #[derive(Deserialize)]
 struct Chunk {
-    #[serde(default)]
-    choices: Vec<Choice>,
+    choices: Option<Vec<Choice>>,
     error: Option<ErrorBody>,
 }
 
 #[derive(Deserialize)]
 struct Choice {
-    #[serde(default)]
-    delta: Delta,
+    delta: Option<Delta>,
     finish_reason: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize)]
 struct Delta {
     content: Option<String>,
 }
@@ -341,12 +340,12 @@ fn read_chunk(data: &str) -> Result<Said, Failure> {
             error.message.as_deref().unwrap_or("no message"),
         )));
     }
-    let Some(choice) = chunk.choices.into_iter().next() else {
+    let Some(choice) = chunk.choices.into_iter().flatten().next() else {
         // A chunk with usage only, or keep-alive.
         return Ok(Said::Content(String::new(), false));
     };
     Ok(Said::Content(
-        choice.delta.content.unwrap_or_default(),
+        choice.delta.and_then(|d| d.content).unwrap_or_default(),
         choice.finish_reason.is_some(),
     ))
 }
@@ -483,5 +482,77 @@ async fn next_token(events: &mut EventStream<Body>) -> Option<Result<(String, bo
             Ok(Said::Content(token, last)) => Some(Ok((token, last))),
             Err(failure) => Some(Err(failure)),
         };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `read_chunk` makes of `data`: the token and whether it is the
+    /// last, `[DONE]`, or the failure.
+    fn read(data: &str) -> Result<Option<(String, bool)>, Failure> {
+        read_chunk(data).map(|said| match said {
+            Said::Content(token, last) => Some((token, last)),
+            Said::Done => None,
+        })
+    }
+
+    #[test]
+    fn chunks_as_servers_send_them() {
+        let token = |t: &str, last| Ok(Some((t.to_owned(), last)));
+        let cases = [
+            (
+                r#"{"choices":[{"delta":{"content":"Hi"}}]}"#,
+                token("Hi", false),
+            ),
+            (
+                r#"{"choices":[{"delta":{"role":"assistant","content":""}}]}"#,
+                token("", false),
+            ),
+            (
+                r#"{"choices":[{"delta":{"content":null},"finish_reason":null}]}"#,
+                token("", false),
+            ),
+            (
+                r#"{"choices":[{"delta":{},"finish_reason":"stop"}]}"#,
+                token("", true),
+            ),
+            (
+                r#"{"choices":[{"delta":null,"finish_reason":"length"}]}"#,
+                token("", true),
+            ),
+            (
+                r#"{"choices":[{"delta":{"content":"."},"finish_reason":"stop"}]}"#,
+                token(".", true),
+            ),
+            // A usage chunk after the last choice, and one with no field at all.
+            (
+                r#"{"choices":[],"usage":{"total_tokens":9}}"#,
+                token("", false),
+            ),
+            (r#"{"choices":null}"#, token("", false)),
+            ("{}", token("", false)),
+            ("[DONE]", Ok(None)),
+        ];
+        for (data, expected) in cases {
+            assert_eq!(read(data), expected, "{data}");
+        }
+    }
+
+    #[test]
+    fn errors_and_malformed_chunks_are_failures() {
+        assert_eq!(
+            read(r#"{"error":{"message":"rate\nlimited\u001b[31m"}}"#),
+            Err(Failure::Model("rate limited[31m".into()))
+        );
+        for data in [
+            "{not json",
+            "[DONE] ",
+            r#"{"choices":{}}"#,
+            r#"{"choices":[{"delta":7}]}"#,
+        ] {
+            assert!(matches!(read(data), Err(Failure::Malformed(_))), "{data}");
+        }
     }
 }
