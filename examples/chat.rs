@@ -1030,17 +1030,25 @@ fn answer_tokens(question: &str) -> Vec<String> {
 
 /// The question as the answer quotes it: one line, at most 80 characters.
 fn quote(question: &str) -> String {
-    let words: Vec<&str> = question.split_whitespace().collect();
+    format!(" “{}”.", one_line(question, 80))
+}
+
+/// `text` on one line (its whitespace runs as single spaces), without
+/// control characters, cut to `max_chars` characters and `…`: a client's
+/// question as the made-up answer quotes it, a model server's error as the
+/// log and the browser are shown it.
+fn one_line(text: &str, max_chars: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
     let line: String = words
         .join(" ")
         .chars()
         .filter(|c| !c.is_control())
         .collect();
-    let mut quoted: String = line.chars().take(80).collect();
-    if quoted.len() < line.len() {
-        quoted.push('…');
+    let mut cut: String = line.chars().take(max_chars).collect();
+    if cut.len() < line.len() {
+        cut.push('…');
     }
-    format!(" “{quoted}”.")
+    cut
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

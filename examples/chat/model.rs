@@ -26,9 +26,9 @@ use sse_core::stream::{EventStream, StreamError};
 use sse_core::{Limits, OwnedItem};
 use sse_core_examples::error_chain;
 
-use crate::answer_tokens;
 use crate::guard::{Gauge, Slot};
 use crate::history::Answer;
+use crate::{answer_tokens, one_line};
 
 /// The longest answer kept, in tokens and in bytes: beyond either the
 /// answer ends with [`Failure::TooLong`]. A made-up answer has at most 120
@@ -353,18 +353,7 @@ fn read_chunk(data: &str) -> Result<Said, Failure> {
 /// At most [`ERROR_EXCERPT`] characters of `text`, on one line, without
 /// control characters (it goes to the log and to the browser).
 fn excerpt(text: &str) -> String {
-    let line: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect();
-    let mut cut: String = line.chars().take(ERROR_EXCERPT).collect();
-    if cut.len() < line.len() {
-        cut.push('…');
-    }
-    cut
+    one_line(text, ERROR_EXCERPT)
 }
 
 /// An upstream response's body.
