@@ -42,7 +42,7 @@ pub(crate) enum Script {
     Status(u16, String),
     /// One chunk whose data is not JSON, then the end.
     Malformed,
-    /// A role chunk, then a chunk whose content is this many bytes.
+    /// An answer of one token of this many bytes: its chunk is larger.
     Oversized(usize),
 }
 
@@ -247,15 +247,11 @@ async fn completions(
                 .into_response();
         }
         Script::Malformed => (b"data: {not json\n\n".to_vec(), 64, Duration::ZERO),
-        Script::Oversized(size) => {
-            let mut body = answer_body(&[], false, Some(0));
-            // Without the half chunk a cut body ends with.
-            body.truncate(body.iter().rposition(|&b| b == b'\n').unwrap() + 1);
-            let content = "x".repeat(*size);
-            let chunk = chunk(json!({ "content": content }), None);
-            body.extend_from_slice(format!("data: {chunk}\n\n").as_bytes());
-            (body, 4096, Duration::ZERO)
-        }
+        Script::Oversized(size) => (
+            answer_body(&["x".repeat(*size)], false, None),
+            4096,
+            Duration::ZERO,
+        ),
     };
     let breaks = matches!(script, Script::BreakAfter { .. });
     let pieces: Vec<Bytes> = bytes.chunks(piece).map(Bytes::copy_from_slice).collect();
